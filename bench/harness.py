@@ -1,0 +1,569 @@
+"""A small benchmark harness: time several command lines on the same input, round-robin.
+
+Every benchmark compares *tools* (named argv lists) measured in the same run, so results are
+ratios against peers on the same machine at the same moment, never absolute goals.
+
+How one benchmark runs:
+
+- one warm-up run of each tool, in the order given (not counted);
+- then ``runs`` measured rounds, alternating between the tools: A B C A B C ...;
+- every run is one child process started with :class:`subprocess.Popen` and reaped with
+  :func:`os.wait4`, so the wall time (``time.perf_counter`` around start and reap) and the peak
+  resident set size (``ru_maxrss``) belong to that child alone;
+- a run that exceeds its timeout is killed (its whole process group), counts as the timeout and
+  is marked; by default a tool that timed out once gets no further runs in that benchmark, and its
+  result is the lower bound "> timeout".
+
+Used as a library by the benchmark scripts (``bench/validate.py``), and as a command line for
+ad-hoc comparisons::
+
+    python bench/harness.py --name demo --runs 5 \\
+        --tool 'apigov=apigov validate spec.yaml --format json' \\
+        --tool 'osv=openapi-spec-validator spec.yaml'
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+DEFAULT_RUNS = 5
+DEFAULT_TIMEOUT = 300.0
+
+#: ``check(exit_code, stdout, stderr)`` returns a reason when a finished run is not a real result
+#: (a crash that happens to exit with an accepted code, output that is not what was asked for).
+OutputCheck = Callable[[int, bytes, bytes], "str | None"]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One contender: a name, its command line, and what counts as a proper finish."""
+
+    name: str
+    argv: Sequence[str]
+    timeout: float = DEFAULT_TIMEOUT
+    #: exit codes that mean "the tool did its job" (a validator exits 1 on an invalid document).
+    ok_exit_codes: frozenset[int] = frozenset({0})
+    check: OutputCheck | None = None
+    #: set when the tool could not be made available (e.g. a peer failed to install).
+    skipped: str | None = None
+    version: str | None = None
+    env: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """One child process."""
+
+    tool: str
+    seq: int  # position in the whole benchmark's run order, 0-based
+    warmup: bool
+    seconds: float  # wall time; the timeout itself when the run timed out
+    peak_rss_mb: float
+    exit_code: int | None  # None when the run timed out (it was killed)
+    timed_out: bool
+    problem: str | None = None  # why this run is not a proper result, if it is not
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "warmup": self.warmup,
+            "seconds": round(self.seconds, 6),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "exit_code": self.exit_code,
+            "timed_out": self.timed_out,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    median: float
+    minimum: float
+    maximum: float
+    #: True when at least half of the measured runs timed out: the median is only a lower bound.
+    lower_bound: bool
+
+
+def compute_stats(seconds: Sequence[float], timed_out: Sequence[bool]) -> Stats:
+    """Median, min and max of the measured wall times (timed-out runs count as the timeout)."""
+    if not seconds:
+        raise ValueError("no runs to summarise")
+    if len(seconds) != len(timed_out):
+        raise ValueError("seconds and timed_out differ in length")
+    return Stats(
+        median=statistics.median(seconds),
+        minimum=min(seconds),
+        maximum=max(seconds),
+        lower_bound=sum(timed_out) * 2 >= len(timed_out),
+    )
+
+
+def ratio(peer_median: float, baseline_median: float) -> float | None:
+    """How many times slower the peer is than the baseline (apigov): peer / baseline."""
+    if baseline_median <= 0:
+        return None
+    return peer_median / baseline_median
+
+
+@dataclass
+class ToolResult:
+    tool: Tool
+    runs: list[Run] = field(default_factory=list)
+    last_stderr: str = ""
+
+    @property
+    def measured(self) -> list[Run]:
+        """The runs that count: the measured rounds, or the warm-up alone if it timed out."""
+        counted = [r for r in self.runs if not r.warmup]
+        if not counted:
+            counted = [r for r in self.runs if r.warmup and r.timed_out]
+        return counted
+
+    @property
+    def stats(self) -> Stats | None:
+        runs = self.measured
+        if not runs:
+            return None
+        return compute_stats([r.seconds for r in runs], [r.timed_out for r in runs])
+
+    @property
+    def peak_rss_mb(self) -> float | None:
+        values = [r.peak_rss_mb for r in self.runs if not r.timed_out]
+        return max(values) if values else None
+
+    @property
+    def exit_codes(self) -> list[int | None]:
+        return [r.exit_code for r in self.measured]
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``skipped: …``, ``timeout``, or ``failed: …``."""
+        if self.tool.skipped is not None:
+            return f"skipped: {self.tool.skipped}"
+        runs = self.measured
+        if not runs:
+            return "failed: no runs"
+        if any(r.timed_out for r in runs):
+            return "timeout"
+        problems = [r.problem for r in runs if r.problem]
+        if problems:
+            return f"failed: {problems[0]}"
+        return "ok"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self, baseline: ToolResult | None) -> dict[str, Any]:
+        stats = self.stats
+        r = self.ratio_to(baseline)
+        return {
+            "name": self.tool.name,
+            "argv": list(self.tool.argv),
+            "version": self.tool.version,
+            "timeout": self.tool.timeout,
+            "status": self.status,
+            "median": None if stats is None else round(stats.median, 6),
+            "min": None if stats is None else round(stats.minimum, 6),
+            "max": None if stats is None else round(stats.maximum, 6),
+            "median_is_lower_bound": None if stats is None else stats.lower_bound,
+            "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
+            "exit_codes": self.exit_codes,
+            "ratio": None if r is None else round(r, 3),
+            "last_stderr": self.last_stderr if not self.ok else "",
+            "runs": [run.to_dict() for run in self.runs],
+        }
+
+    def ratio_to(self, baseline: ToolResult | None) -> float | None:
+        """peer median / baseline median; None when either side has no proper result."""
+        if baseline is None or not baseline.ok:
+            return None
+        mine, theirs = self.stats, baseline.stats
+        if mine is None or theirs is None or self.tool.skipped is not None:
+            return None
+        if self.status.startswith("failed"):
+            return None
+        return ratio(mine.median, theirs.median)
+
+
+@dataclass
+class BenchResult:
+    name: str
+    input: str
+    runs: int
+    baseline: str
+    results: list[ToolResult]
+    order: list[str]  # tool names in the order they actually ran, warm-ups included
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def result(self, name: str) -> ToolResult | None:
+        for r in self.results:
+            if r.tool.name == name:
+                return r
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        base = self.result(self.baseline)
+        return {
+            "name": self.name,
+            "input": self.input,
+            "runs": self.runs,
+            "baseline": self.baseline,
+            "order": self.order,
+            "tools": [r.to_dict(base) for r in self.results],
+            **self.extra,
+        }
+
+
+# --------------------------------------------------------------------------- running one child
+
+
+def _maxrss_mb(ru_maxrss: int) -> float:
+    # Linux reports kilobytes, macOS bytes.
+    return ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else ru_maxrss / 1024
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def run_once(
+    argv: Sequence[str],
+    timeout: float,
+    *,
+    stdout_path: Path | None = None,
+    stderr_path: Path | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[float, float, int | None, bool]:
+    """Run one child; return (seconds, peak RSS MB, exit code or None, timed out).
+
+    The child gets its own session (process group) so a timeout can kill everything it started.
+    It is waited for with ``os.waitid(WNOWAIT)`` first (the pid stays reserved as a zombie, so the
+    timeout timer can never signal a recycled pid), then reaped with ``os.wait4`` for its rusage.
+    """
+    full_env = None if env is None else {**os.environ, **env}
+    with (
+        (stdout_path or Path(os.devnull)).open("wb") as out,
+        (stderr_path or Path(os.devnull)).open("wb") as err,
+    ):
+        lock = threading.Lock()
+        state = {"exited": False, "killed": False}
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=full_env,
+            start_new_session=True,
+        )
+
+        def on_timeout() -> None:
+            with lock:
+                if not state["exited"]:
+                    state["killed"] = True
+                    _kill_group(proc.pid)
+
+        timer = threading.Timer(timeout, on_timeout)
+        timer.daemon = True
+        timer.start()
+        try:
+            while True:
+                try:
+                    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+                    break
+                except InterruptedError:  # pragma: no cover - PEP 475 retries already
+                    continue
+            end = time.perf_counter()
+            with lock:
+                state["exited"] = True
+            _, status, rusage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code  # keep Popen from trying to reap it again
+        # Grandchildren left behind in the group (the child itself is gone) must not linger.
+        if state["killed"]:
+            _kill_group(proc.pid)
+    timed_out = state["killed"]
+    seconds = timeout if timed_out else end - start
+    return seconds, _maxrss_mb(rusage.ru_maxrss), (None if timed_out else code), timed_out
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-limit:].decode("utf-8", "replace").strip()
+
+
+def _check_run(tool: Tool, code: int | None, timed_out: bool, out: Path, err: Path) -> str | None:
+    if timed_out:
+        return f"timed out after {tool.timeout:g} s"
+    assert code is not None
+    if code not in tool.ok_exit_codes:
+        return f"exit code {code}"
+    if tool.check is not None:
+        try:
+            stdout, stderr = out.read_bytes(), err.read_bytes()
+        except OSError as exc:
+            return f"output unreadable: {exc}"
+        return tool.check(code, stdout, stderr)
+    return None
+
+
+# --------------------------------------------------------------------------- a whole benchmark
+
+
+def run_benchmark(
+    name: str,
+    tools: Sequence[Tool],
+    *,
+    runs: int = DEFAULT_RUNS,
+    baseline: str = "apigov",
+    input_label: str = "",
+    warmup: bool = True,
+    stop_after_timeout: bool = True,
+    cwd: Path | None = None,
+    log_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BenchResult:
+    """Warm up each tool once, then run ``runs`` rounds round-robin (A B C A B C ...).
+
+    ``log_dir`` keeps the last run's stdout/stderr of each tool (``<tool>.stdout``/``.stderr``);
+    without it they go to a temporary folder that is removed afterwards.
+    """
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    names = [t.name for t in tools]
+    if len(set(names)) != len(names):
+        raise ValueError(f"tool names must be unique: {names}")
+    results = {t.name: ToolResult(t) for t in tools}
+    order: list[str] = []
+    stopped: set[str] = {t.name for t in tools if t.skipped is not None}
+
+    with tempfile.TemporaryDirectory(prefix="apigov-bench-") as tmp:
+        logs = log_dir if log_dir is not None else Path(tmp)
+        logs.mkdir(parents=True, exist_ok=True)
+        rounds: list[bool] = ([True] if warmup else []) + [False] * runs
+        for round_index, is_warmup in enumerate(rounds):
+            for tool in tools:
+                if tool.name in stopped:
+                    continue
+                safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tool.name)
+                out, err = logs / f"{safe}.stdout", logs / f"{safe}.stderr"
+                if progress is not None:
+                    label = "warm-up" if is_warmup else f"run {round_index + (not warmup)}/{runs}"
+                    progress(f"  {tool.name}: {label} …")
+                seconds, rss, code, timed_out = run_once(
+                    tool.argv,
+                    tool.timeout,
+                    stdout_path=out,
+                    stderr_path=err,
+                    cwd=cwd,
+                    env=tool.env,
+                )
+                problem = _check_run(tool, code, timed_out, out, err)
+                run = Run(
+                    tool=tool.name,
+                    seq=len(order),
+                    warmup=is_warmup,
+                    seconds=seconds,
+                    peak_rss_mb=rss,
+                    exit_code=code,
+                    timed_out=timed_out,
+                    problem=problem,
+                )
+                order.append(tool.name)
+                result = results[tool.name]
+                result.runs.append(run)
+                if problem is not None:
+                    result.last_stderr = _tail(err) or _tail(out)
+                if timed_out and stop_after_timeout:
+                    stopped.add(tool.name)
+
+    return BenchResult(
+        name=name,
+        input=input_label,
+        runs=runs,
+        baseline=baseline,
+        results=[results[t.name] for t in tools],
+        order=order,
+    )
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _fmt_seconds(value: float, lower_bound: bool) -> str:
+    text = f"{value:.3f}" if value < 100 else f"{value:.1f}"
+    return f"> {value:g} s" if lower_bound else text
+
+
+def _fmt_codes(result: ToolResult) -> str:
+    parts: list[str] = []
+    for run in result.measured:
+        parts.append("T/O" if run.timed_out else str(run.exit_code))
+    if not parts:
+        return "-"
+    unique = sorted(set(parts))
+    return unique[0] if len(unique) == 1 else ",".join(parts)
+
+
+def format_table(bench: BenchResult) -> str:
+    """A plain-text table: tool, median s, min, max, peak MB, exit codes, ratio, status."""
+    base = bench.result(bench.baseline)
+    header = ["tool", "median s", "min", "max", "peak MB", "exit", "ratio", "status"]
+    rows: list[list[str]] = []
+    for result in bench.results:
+        stats = result.stats
+        if stats is None:
+            cells = ["-", "-", "-"]
+        else:
+            cells = [
+                _fmt_seconds(stats.median, stats.lower_bound),
+                _fmt_seconds(stats.minimum, False),
+                _fmt_seconds(stats.maximum, False),
+            ]
+        rss = result.peak_rss_mb
+        r = result.ratio_to(base)
+        if result.tool.name == bench.baseline:
+            ratio_text = "1.00" if result.ok else "n/a"
+        elif r is None:
+            ratio_text = "n/a"
+        elif stats is not None and stats.lower_bound:
+            ratio_text = f"> {r:.2f}"
+        else:
+            ratio_text = f"{r:.2f}"
+        rows.append(
+            [
+                result.tool.name,
+                *cells,
+                "-" if rss is None else f"{rss:.0f}",
+                _fmt_codes(result),
+                ratio_text,
+                result.status,
+            ]
+        )
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    numeric = {1, 2, 3, 4, 6}
+
+    def line(cells: Sequence[str]) -> str:
+        out = []
+        for i, cell in enumerate(cells):
+            out.append(cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    lines = [line(header), line(["-" * w for w in widths])]
+    lines.extend(line(row) for row in rows)
+    title = f"{bench.name}: {bench.input}" if bench.input else bench.name
+    lines.insert(0, f"{title}  ({bench.runs} runs each, round-robin after 1 warm-up)")
+    for result in bench.results:
+        if not result.ok and result.last_stderr and not result.status.startswith("skipped"):
+            last = result.last_stderr.strip().splitlines()[-1]
+            lines.append(f"  note: {result.tool.name}: {last[:200]}")
+    return "\n".join(lines)
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+
+
+def timestamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def save_results(
+    name: str,
+    benches: Sequence[BenchResult],
+    *,
+    results_dir: Path = RESULTS_DIR,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``<results_dir>/<name>-<timestamp>.json`` and return its path."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = timestamp()
+    path = results_dir / f"{name}-{stamp}.json"
+    payload = {
+        "name": name,
+        "timestamp": stamp,
+        "machine": machine_info(),
+        **(extra or {}),
+        "benchmarks": [b.to_dict() for b in benches],
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _parse_tool(text: str, timeout: float) -> Tool:
+    name, sep, command = text.partition("=")
+    if not sep or not name or not command.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=COMMAND, got {text!r}")
+    return Tool(name=name.strip(), argv=shlex.split(command), timeout=timeout)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time command lines against each other.")
+    parser.add_argument("--name", default="adhoc", help="benchmark name (results file prefix)")
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="per run, s")
+    parser.add_argument("--baseline", default=None, help="tool the ratios are against (first)")
+    parser.add_argument(
+        "--tool", action="append", required=True, metavar="NAME=COMMAND", help="repeatable"
+    )
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    args = parser.parse_args(argv)
+    try:
+        tools = [_parse_tool(t, args.timeout) for t in args.tool]
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    bench = run_benchmark(
+        args.name,
+        tools,
+        runs=args.runs,
+        baseline=args.baseline or tools[0].name,
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
+    print(format_table(bench))
+    if not args.no_save:
+        print(f"results: {save_results(args.name, [bench])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+from apigov.cli.app import main
+
+main()

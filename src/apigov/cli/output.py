@@ -1,0 +1,39 @@
+"""The end of every command: render the report, write it, choose the exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from apigov.findings import Report, fails
+from apigov.report import render
+
+
+def emit(report: Report, fmt: str, output: Path | None, fail_on: str) -> None:
+    """Write the report and end the command with 0 (pass) or 1 (findings at/above fail_on)."""
+    color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = render(report, fmt, color=color)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomically(output, text)
+    raise typer.Exit(1 if fails(report.findings, fail_on) else 0)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Never leave a half-written report behind: write a temporary file, then rename it."""
+    folder = path.parent if str(path.parent) else Path()
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,24 @@
+"""Limits that keep hostile input from hanging or exhausting the machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_bytes: int = 64 * MIB
+    """Largest document accepted, in bytes (`--max-size`)."""
+    max_depth: int = 256
+    """Deepest nesting of mappings and sequences accepted."""
+    max_alias_events: int = 1_000_000
+    """YAML events that alias expansion may replay in one document (alias bombs)."""
+    max_files: int = 20_000
+    """Most files one document may pull in through relative `$ref`s."""
+    allow_remote_refs: bool = False
+    remote_timeout_s: float = 10.0
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,201 @@
+"""Source positions for JSON pointers, computed lazily and cheaply.
+
+Parsing keeps no positions (that would slow every document down); only when a document has
+findings does `LineMap` parse it a second time with rapidyaml, a C++ parser that builds a tree of
+views into the source buffer in a few tens of milliseconds even for multi-megabyte documents.
+A pointer is then located by walking the tree along the pointer's tokens and turning the
+address of the key (or value) view back into an offset in the source.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import ryml
+
+
+class _PyBuffer(ctypes.Structure):
+    _fields_ = [  # noqa: RUF012 - ctypes needs a class attribute list
+        ("buf", ctypes.c_void_p),
+        ("obj", ctypes.py_object),
+        ("len", ctypes.c_ssize_t),
+        ("itemsize", ctypes.c_ssize_t),
+        ("readonly", ctypes.c_int),
+        ("ndim", ctypes.c_int),
+        ("format", ctypes.c_char_p),
+        ("shape", ctypes.c_void_p),
+        ("strides", ctypes.c_void_p),
+        ("suboffsets", ctypes.c_void_p),
+        ("internal", ctypes.c_void_p),
+    ]
+
+
+_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
+_release_buffer = ctypes.pythonapi.PyBuffer_Release
+_release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
+
+
+def _address(buffer: Any) -> int:
+    """Memory address of a buffer (rapidyaml hands out read-only memoryviews into the source)."""
+    view = _PyBuffer()
+    _get_buffer(buffer, ctypes.byref(view), 0)
+    try:
+        return int(view.buf or 0)
+    finally:
+        _release_buffer(ctypes.byref(view))
+
+
+class _Tree:
+    """A rapidyaml tree over a private copy of the source, plus its base address."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.buffer = bytearray(raw)
+        self.base = _address(self.buffer)
+        self.tree = ryml.parse_in_place(self.buffer)
+
+    def key_offset(self, node: int) -> int | None:
+        if not self.tree.has_key(node):
+            return None
+        return self._offset(self.tree.key(node))
+
+    def val_offset(self, node: int) -> int | None:
+        if not self.tree.has_val(node):
+            return None
+        return self._offset(self.tree.val(node))
+
+    def _offset(self, view: Any) -> int | None:
+        if view is None or len(view) == 0:
+            return None
+        offset = _address(view) - self.base
+        return offset if 0 <= offset <= len(self.buffer) else None
+
+    def node_offset(self, node: int) -> int | None:
+        """Where a node starts: its key, its value, or its first child's."""
+        tree = self.tree
+        seen = 0
+        while node >= 0 and seen < 64:
+            offset = self.key_offset(node)
+            if offset is None:
+                offset = self.val_offset(node)
+            if offset is not None:
+                return offset
+            if not tree.has_children(node):
+                return None
+            node = tree.first_child(node)
+            seen += 1
+        return None
+
+
+class LineMap:
+    """Maps JSON pointers of one document to (line, column), 1-based."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+        self._tree: _Tree | None = None
+        self._line_starts: list[int] | None = None
+        self._broken = False
+
+    def position(self, tokens: Sequence[str]) -> tuple[int, int] | None:
+        """The position of the deepest node along `tokens` that exists in the source."""
+        tree = self._load()
+        if tree is None:
+            return None
+        t = tree.tree
+        node = t.root_id()
+        if t.is_stream(node):
+            node = t.first_child(node)
+        best: int | None = tree.node_offset(node)
+        for token in tokens:
+            if t.is_map(node):
+                found = t.find_child(node, token.encode("utf-8"))
+                if found < 0 or found == ryml.NONE:
+                    break
+                node = found
+            elif t.is_seq(node):
+                if not token.isdigit() or int(token) >= t.num_children(node):
+                    break
+                node = t.child(node, int(token))
+            else:
+                break
+            offset = tree.node_offset(node)
+            if offset is not None:
+                best = offset
+        if best is None:
+            return None
+        return self.offset_position(best)
+
+    def offset_position(self, offset: int) -> tuple[int, int]:
+        starts = self._starts()
+        index = bisect.bisect_right(starts, offset) - 1
+        column = offset - starts[index] + 1
+        # A quoted key's view starts after its quote: point at the quote.
+        if column > 1 and self._raw[offset - 1 : offset] in (b'"', b"'"):
+            column -= 1
+        return index + 1, column
+
+    def _starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in re.finditer(b"\n", self._raw))]
+        return self._line_starts
+
+    def _load(self) -> _Tree | None:
+        if self._tree is None and not self._broken:
+            try:
+                self._tree = _Tree(self._raw)
+            except Exception:  # a document yaml-rs accepted but rapidyaml does not: no lines
+                self._broken = True
+        return self._tree
+
+
+def find_duplicate_key(raw: bytes) -> tuple[str, int, int] | None:
+    """The first duplicated mapping key: (key, line of the first, line of the second)."""
+    try:
+        tree = _Tree(raw)
+    except Exception:
+        return None
+    lines = LineMap(raw)
+    t = tree.tree
+    for node in range(t.size()):
+        if not t.is_map(node):
+            continue
+        seen: dict[bytes, int] = {}
+        child = t.first_child(node)
+        while child >= 0 and child != ryml.NONE:
+            if t.has_key(child):
+                key = bytes(t.key(child))
+                if key in seen:
+                    first = tree.key_offset(seen[key])
+                    second = tree.key_offset(child)
+                    if first is not None and second is not None:
+                        return (
+                            key.decode("utf-8", "replace"),
+                            lines.offset_position(first)[0],
+                            lines.offset_position(second)[0],
+                        )
+                seen[key] = child
+            child = t.next_sibling(child)
+    return None
+
+
+def find_tag(raw: bytes) -> tuple[str, int] | None:
+    """The first explicit YAML tag in a document: (tag, line)."""
+    try:
+        tree = _Tree(raw)
+    except Exception:
+        return None
+    lines = LineMap(raw)
+    t = tree.tree
+    for node in range(t.size()):
+        for has, get, offset in (
+            (t.has_key_tag, t.key_tag, tree.key_offset),
+            (t.has_val_tag, t.val_tag, tree.val_offset),
+        ):
+            if has(node):
+                where = offset(node) or tree.node_offset(node) or 0
+                return bytes(get(node)).decode("utf-8", "replace"), lines.offset_position(where)[0]
+    return None

@@ -1,0 +1,316 @@
+"""Load documents once: read, parse, resolve `$ref`s, detect the kind, normalise 2.0 to 3.x.
+
+`Loader` is the one entry point: `Loader().load("contracts/orders/openapi.yaml")` returns an
+`ApiSpec`, `PactFile` or `ServiceFile`, or raises `InputError`. Within one loader (one run) a
+file is read once and identical content is parsed once (cached by SHA-256).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from apigov.spec import pointer as jp
+from apigov.spec.errors import InputError
+from apigov.spec.limits import DEFAULT_LIMITS, Limits
+from apigov.spec.model import ApiSpec, Document, PactFile, RefTarget, ServiceFile
+from apigov.spec.normalize import normalize_swagger2
+from apigov.spec.parse import Parsed, parse_bytes
+from apigov.spec.sources import (
+    GitLocation,
+    Source,
+    digest,
+    display_name,
+    git_top,
+    parse_git_target,
+    read_file,
+    read_git,
+    read_stdin,
+    read_url,
+)
+
+SPEC_FILE_NAMES = frozenset(
+    {"openapi.yaml", "openapi.yml", "openapi.json", "swagger.yaml", "swagger.yml", "swagger.json"}
+)
+SERVICE_FILE_NAMES = frozenset({"service.yaml", "service.yml"})
+_SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__"})
+_OPENAPI_VERSION = re.compile(r"^3\.[0-2]\.\d+(-.+)?$")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+class Loader:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, root: Path | None = None) -> None:
+        self.limits = limits
+        self.root = root.resolve() if root is not None else None
+        self._parsed_by_hash: dict[str, Parsed] = {}
+        self._sources: dict[str, Source] = {}
+        self._documents: dict[str, Document] = {}
+        self._git: dict[str, GitLocation] = {}
+
+    # ---- targets -------------------------------------------------------------------------
+
+    def expand(self, targets: Sequence[str]) -> list[str]:
+        """Folders become the contract files inside them (contracts layout); the rest stays."""
+        expanded: list[str] = []
+        for target in targets:
+            path = Path(target)
+            if target != "-" and path.is_dir():
+                found = sorted(_contract_files(path))
+                if not found:
+                    raise InputError(display_name(path), "folder holds no contract files "
+                                     "(openapi.yaml, swagger.yaml, pacts/*.json, service.yaml)")
+                expanded.extend(str(p) for p in found)
+            else:
+                expanded.append(target)
+        return expanded
+
+    def load(self, target: str) -> Document:
+        """Load one file target (path, `-`, or `REV:path`) as a document."""
+        source = self.source(target)
+        cached = self._documents.get(source.key)
+        if cached is not None:
+            return cached
+        document = self._build(source)
+        self._documents[source.key] = document
+        return document
+
+    # ---- sources -------------------------------------------------------------------------
+
+    def source(self, target: str) -> Source:
+        if target == "-":
+            return self._parse("-", "<stdin>", read_stdin(self.limits))
+        path = Path(target)
+        if not path.exists():
+            git = parse_git_target(target)
+            if git is not None:
+                return self._git_source(git)
+        return self._file_source(path)
+
+    def _file_source(self, path: Path) -> Source:
+        key = str(path.resolve())
+        known = self._sources.get(key)
+        if known is not None:
+            return known
+        return self._parse(key, display_name(path), read_file(path, self.limits))
+
+    def _git_source(self, location: GitLocation) -> Source:
+        known = self._sources.get(location.key)
+        if known is not None:
+            return known
+        self._git[location.key] = location
+        return self._parse(location.key, location.name, read_git(location, self.limits))
+
+    def _url_source(self, url: str) -> Source:
+        known = self._sources.get(url)
+        if known is not None:
+            return known
+        return self._parse(url, url, read_url(url, self.limits))
+
+    def _parse(self, key: str, name: str, raw: bytes) -> Source:
+        sha = digest(raw)
+        parsed = self._parsed_by_hash.get(sha)
+        if parsed is None:
+            parsed = parse_bytes(raw, name, self.limits)
+            self._parsed_by_hash[sha] = parsed
+        source = Source(key=key, name=name, raw=raw, parsed=parsed, sha256=sha)
+        if key != "-":
+            self._sources[key] = source
+        return source
+
+    # ---- documents -----------------------------------------------------------------------
+
+    def _build(self, source: Source) -> Document:
+        data = source.data
+        if "openapi" in data or "swagger" in data:
+            return self._build_spec(source)
+        if _looks_like_pact(data):
+            return _build_pact(source)
+        if Path(source.name).name in SERVICE_FILE_NAMES:
+            return ServiceFile(source)
+        raise InputError(
+            source.name,
+            "not an OpenAPI document (no 'openapi' or 'swagger' key), a Pact file "
+            "(no 'consumer', 'provider' and 'interactions') or a service.yaml",
+        )
+
+    def _build_spec(self, source: Source) -> ApiSpec:
+        data = source.data
+        if "openapi" in data:
+            version = data["openapi"]
+            if not isinstance(version, str) or not _OPENAPI_VERSION.match(version):
+                raise _version_error(source, "openapi", version)
+        else:
+            version = data["swagger"]
+            if version != "2.0":
+                raise _version_error(source, "swagger", version)
+        files, targets = self._resolve_refs(source)
+        spec = ApiSpec(source=source, version=version, document=data, files=files,
+                       targets=targets)
+        if version == "2.0":
+            normalized = normalize_swagger2(data, lambda ref: spec.resolve(ref).node)
+            spec.document = normalized.document
+            spec.origins = normalized.origins
+        return spec
+
+    def _resolve_refs(
+        self, root: Source
+    ) -> tuple[dict[str, Source], dict[tuple[str, str], RefTarget]]:
+        """Load every file reachable through `$ref`, check every target exists, refuse cycles."""
+        root_folder = self._root_folder(root)
+        files: dict[str, Source] = {root.key: root}
+        targets: dict[tuple[str, str], RefTarget] = {}
+        # Pure-reference chains: a `$ref` whose target is itself a `$ref`.
+        chain: dict[tuple[str, str], tuple[str, str]] = {}
+        sites: dict[tuple[str, str], tuple[Source, str]] = {}
+        queue = [root]
+        while queue:
+            source = queue.pop()
+            for path, ref in source.parsed.refs:
+                site_pointer = jp.join((*path, "$ref"))
+                file_part, _, fragment = ref.partition("#")
+                fragment = urllib.parse.unquote(fragment)
+                if file_part:
+                    target_source = self._ref_source(source, file_part, ref, site_pointer,
+                                                     root_folder)
+                    if target_source.key not in files:
+                        if len(files) >= self.limits.max_files:
+                            raise _at(source, site_pointer, f"more than {self.limits.max_files:,} "
+                                      "files reached through $ref")
+                        files[target_source.key] = target_source
+                        queue.append(target_source)
+                else:
+                    target_source = source
+                if fragment and not fragment.startswith("/"):
+                    continue  # a JSON Schema anchor (`#name`): resolved by the schema engine
+                try:
+                    node = jp.resolve(target_source.data, fragment)
+                except jp.PointerError as exc:
+                    raise _at(source, site_pointer, f"unresolvable $ref {ref!r}: {exc}") from None
+                if file_part:
+                    targets[(source.key, ref)] = RefTarget(target_source, fragment, node)
+                if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+                    here = (source.key, jp.join(path))
+                    chain[here] = (target_source.key, fragment)
+                    sites[here] = (source, site_pointer)
+        _refuse_cycles(chain, sites)
+        return files, targets
+
+    def _root_folder(self, root: Source) -> Path | None:
+        if self.root is not None:
+            return self.root
+        if root.key.startswith("git:") or _URL.match(root.key) or root.key == "-":
+            return None if root.key != "-" else Path.cwd().resolve()
+        path = Path(root.key)
+        top = git_top(path)
+        return (top or path.parent).resolve()
+
+    def _ref_source(
+        self, source: Source, file_part: str, ref: str, site: str, root_folder: Path | None
+    ) -> Source:
+        if _URL.match(file_part) or file_part.startswith("//") or _URL.match(source.key):
+            url = urllib.parse.urljoin(source.key if _URL.match(source.key) else "", file_part)
+            if not self.limits.allow_remote_refs:
+                raise _at(source, site, f"remote $ref {ref!r} refused (pass --allow-remote-refs "
+                          "to fetch it)")
+            if not _URL.match(url):
+                raise _at(source, site, f"cannot resolve $ref {ref!r}")
+            return self._url_source(url)
+        relative = urllib.parse.unquote(file_part)
+        if source.key.startswith("git:"):
+            location = self._git[source.key].sibling(relative)
+            if location is None:
+                raise _at(source, site, f"$ref {ref!r} escapes the repository")
+            return self._git_source(location)
+        base = Path.cwd() if source.key == "-" else Path(source.key).parent
+        target = (base / relative).resolve()
+        if root_folder is not None and not target.is_relative_to(root_folder):
+            raise _at(source, site, f"$ref {ref!r} escapes the root folder "
+                      f"{display_name(root_folder)} (set --root to widen it)")
+        try:
+            return self._file_source(target)
+        except InputError as exc:
+            if exc.message == "no such file":
+                raise _at(source, site, f"unresolvable $ref {ref!r}: no file "
+                          f"{display_name(target)}") from None
+            raise
+
+
+def _contract_files(folder: Path) -> Iterable[Path]:
+    for path in folder.iterdir():
+        name = path.name
+        if path.is_dir():
+            if name.startswith((".", "_")) or name in _SKIPPED_FOLDERS:
+                continue
+            if name == "pacts":
+                yield from (p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
+            else:
+                yield from _contract_files(path)
+        elif name in SPEC_FILE_NAMES or name in SERVICE_FILE_NAMES:
+            yield path
+
+
+def _looks_like_pact(data: dict[str, Any]) -> bool:
+    return (
+        isinstance(data.get("consumer"), dict)
+        and isinstance(data.get("provider"), dict)
+        and ("interactions" in data or "messages" in data)
+    )
+
+
+def _build_pact(source: Source) -> PactFile:
+    data = source.data
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    assert isinstance(metadata, dict)
+    spec = metadata.get("pactSpecification") or metadata.get("pact-specification")
+    version: Any = spec.get("version") if isinstance(spec, dict) else None
+    version = version or metadata.get("pactSpecificationVersion") or "1.0.0"
+    return PactFile(
+        source=source,
+        version=str(version),
+        consumer=str(data["consumer"].get("name", "")),
+        provider=str(data["provider"].get("name", "")),
+    )
+
+
+def _version_error(source: Source, key: str, version: object) -> InputError:
+    line = source.position(f"/{key}")
+    return InputError(
+        source.name,
+        f"unsupported {key} version {version!r} (apigov reads Swagger 2.0 and OpenAPI "
+        "3.0, 3.1 and 3.2; write the version as a string)",
+        line=line[0] if line else None,
+        pointer=f"/{key}",
+    )
+
+
+def _at(source: Source, pointer: str, message: str) -> InputError:
+    position = source.position(pointer)
+    line, column = position if position else (None, None)
+    return InputError(source.name, message, line=line, column=column, pointer=pointer)
+
+
+def _refuse_cycles(
+    chain: dict[tuple[str, str], tuple[str, str]],
+    sites: dict[tuple[str, str], tuple[Source, str]],
+) -> None:
+    """A chain of pure `$ref`s that comes back to itself names no value at all."""
+    done: set[tuple[str, str]] = set()
+    for start in chain:
+        if start in done:
+            continue
+        trail: list[tuple[str, str]] = []
+        on_trail: set[tuple[str, str]] = set()
+        node: tuple[str, str] | None = start
+        while node is not None and node in chain and node not in done:
+            if node in on_trail:
+                source, pointer = sites[node]
+                loop = trail[trail.index(node):] + [node]
+                names = " -> ".join(p or "#" for _, p in loop)
+                raise _at(source, pointer, f"$ref cycle: {names}")
+            trail.append(node)
+            on_trail.add(node)
+            node = chain[node]
+        done.update(trail)

@@ -1,0 +1,131 @@
+"""What loading produces: `ApiSpec`, `PactFile`, `ServiceFile`. Analyzers only see these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from apigov.findings import Location
+from apigov.spec import pointer as jp
+from apigov.spec.normalize import OriginMap
+from apigov.spec.sources import Source
+
+
+@dataclass(eq=False)
+class RefTarget:
+    """Where a `$ref` leads: the file, the pointer inside it, and the node."""
+
+    source: Source
+    pointer: str
+    node: Any
+
+
+@dataclass(eq=False)
+class ApiSpec:
+    """An OpenAPI document (2.0, 3.0, 3.1 or 3.2), every file it refers to, and its 3.x shape.
+
+    `document` is the 3.x-shaped root (for 2.0 documents a normalised copy, for 3.x the parsed
+    document itself). `files` holds every file reached through relative `$ref`s, by key.
+    """
+
+    source: Source
+    version: str
+    document: dict[str, Any]
+    files: dict[str, Source]
+    origins: OriginMap | None = None
+    targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
+    """Resolved references to other files: (key of the referring file, ref string) -> target."""
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def is_swagger2(self) -> bool:
+        return self.version.startswith("2.")
+
+    @property
+    def major_minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+    def locate(self, pointer: str, source: Source | None = None) -> Location:
+        """Location of a pointer into `document` (or into another file when `source` is given).
+
+        Pointers into a normalised 2.0 document are mapped back to the original's lines.
+        """
+        if source is not None and source is not self.source:
+            return source.locate(pointer)
+        original = self.origins.original(pointer) if self.origins is not None else pointer
+        location = self.source.locate(original)
+        return Location(location.file, pointer=original, line=location.line,
+                        column=location.column)
+
+    def resolve(self, ref: str, source: Source | None = None) -> RefTarget:
+        """Follow one `$ref` written in `source` (default: the root document)."""
+        holder = source or self.source
+        if ref.startswith("#"):
+            pointer = ref[1:]
+            document = self.document if holder is self.source else holder.data
+            return RefTarget(holder, pointer, jp.resolve(document, pointer))
+        found = self.targets.get((holder.key, ref))
+        if found is None:
+            raise KeyError(ref)
+        return found
+
+    def deref(self, node: Any, source: Source | None = None, *, limit: int = 64) -> tuple[
+        Any, Source | None
+    ]:
+        """Follow `$ref`s until a node that is not a pure reference (cycles were refused at load).
+
+        Returns the node and the file it lives in (None for the root document).
+        """
+        current = source
+        for _ in range(limit):
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                return node, current
+            target = self.resolve(node["$ref"], current)
+            node = target.node
+            current = None if target.source is self.source else target.source
+        return node, current
+
+
+@dataclass(eq=False)
+class PactFile:
+    """A consumer contract (Pact specification V1 to V4)."""
+
+    source: Source
+    version: str
+    consumer: str
+    provider: str
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.source.data
+
+    def locate(self, pointer: str) -> Location:
+        return self.source.locate(pointer)
+
+
+@dataclass(eq=False)
+class ServiceFile:
+    """A service.yaml: who owns a service and what it owns."""
+
+    source: Source
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.source.data
+
+    def locate(self, pointer: str) -> Location:
+        return self.source.locate(pointer)
+
+
+Document = ApiSpec | PactFile | ServiceFile

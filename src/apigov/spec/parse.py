@@ -1,0 +1,287 @@
+"""Turn bytes into plain data (dict/list/str/int/float/bool/None), safely and fast.
+
+JSON goes through orjson. YAML goes through yaml-rs (Rust, YAML 1.2 core schema, alias-replay
+limits, duplicate keys rejected). Both are fast enough that parsing is never the bottleneck.
+The slow, precise tools only run on the rare documents that need them: PyYAML's event stream
+when a document might nest deeper than the limit (yaml-rs recurses on the native stack), and the
+rapidyaml tree (`lines.py`) to name the lines of duplicate keys and tags.
+
+One iterative walk (`_walk`) after parsing checks depth, JSON duplicate keys, normalises
+non-string mapping keys (`200:` in YAML is an int) and collects every `$ref`, so no analyzer has
+to walk the document again to find them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import yaml_rs
+
+from apigov.spec.errors import InputError
+from apigov.spec.limits import Limits
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+# A `$ref` found under one of these keys is data (an example value), not a reference.
+_DATA_KEYS = frozenset({"example", "default", "enum", "const"})
+# ...unless the mapping holding that key is a map of names (a response or property may be
+# called `default`).
+_NAME_MAPS = frozenset({
+    "properties", "patternProperties", "responses", "schemas", "definitions", "parameters",
+    "examples", "headers", "securitySchemes", "securityDefinitions", "links", "callbacks",
+    "requestBodies", "pathItems", "webhooks", "$defs", "definitions", "dependentSchemas",
+    "content", "encoding", "variables", "mapping", "scopes", "paths",
+})
+# Every JSON string literal, and whether a colon follows it (then it is a key). Matching every
+# literal keeps the scan in step: a quote outside a literal always starts one.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
+# Leading indentation plus block-sequence dashes: an upper bound on block nesting depth.
+_BLOCK_PREFIX = re.compile(rb"^([ \t]*(?:- +)*)", re.MULTILINE)
+# A `!` where a YAML tag may start (after space, line start or flow punctuation).
+_TAG_CANDIDATE = re.compile(rb"(?:^|[\s\[{,])!", re.MULTILINE)
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A parsed document and the facts the one walk found."""
+
+    data: dict[str, Any]
+    format: str  # "json" | "yaml"
+    refs: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    """Every `$ref`: (path of the mapping that holds it, the reference string)."""
+
+
+def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
+    if len(raw) > limits.max_bytes:
+        raise InputError(
+            name,
+            f"document is {len(raw):,} bytes, over the limit of {limits.max_bytes:,} "
+            "(raise it with --max-size)",
+        )
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM) :]
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line, column = _position(raw, nul)
+        raise InputError(name, "binary content (a NUL byte), not a text document", line=line,
+                         column=column)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(raw, exc.start)
+        raise InputError(name, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line=line,
+                         column=column) from None
+    stripped = text.lstrip()
+    if not stripped or not _has_content(stripped):
+        raise InputError(name, "empty document")
+
+    if stripped[0] in "{[":
+        data, fmt = _parse_json(raw, text, name, limits), "json"
+    else:
+        data, fmt = _parse_yaml(raw, text, name, limits), "yaml"
+
+    if not isinstance(data, dict):
+        kind = "a sequence (or several YAML documents)" if isinstance(data, list) else (
+            "empty" if data is None else f"a single {type(data).__name__} value"
+        )
+        raise InputError(name, f"the top level is {kind}, not a mapping")
+    parsed = Parsed(data=data, format=fmt)
+    key_count = _walk(parsed, name, limits)
+    if fmt == "json":
+        _check_json_duplicates(raw, name, key_count)
+    return parsed
+
+
+def _has_content(text: str) -> bool:
+    return any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines())
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, offset) + 1
+    column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _parse_json(raw: bytes, text: str, name: str, limits: Limits) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc) or "recursion" in str(exc).lower():
+            raise InputError(name, f"nesting deeper than the limit of {limits.max_depth}") from None
+        if name.endswith(".json"):
+            raise InputError(name, f"invalid JSON: {exc.msg}", line=exc.lineno,
+                             column=exc.colno) from None
+    # Not JSON after all: a YAML flow mapping such as `{a: 1}` is legal YAML.
+    return _parse_yaml(raw, text, name, limits)
+
+
+def _parse_yaml(raw: bytes, text: str, name: str, limits: Limits) -> Any:
+    _guard_yaml_depth(raw, text, name, limits)
+    try:
+        data = yaml_rs.loads(
+            text,
+            parse_datetime=False,
+            alias_limits=yaml_rs.AliasLimits(
+                max_total_replayed_events=limits.max_alias_events,
+                max_replay_stack_depth=64,
+            ),
+            duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
+        )
+    except yaml_rs.YAMLDecodeError as exc:
+        raise _yaml_error(raw, name, str(exc), limits) from None
+    except RecursionError:  # pragma: no cover - the depth guard runs first
+        raise InputError(name, f"nesting deeper than the limit of {limits.max_depth}") from None
+    if _TAG_CANDIDATE.search(raw):
+        _reject_tags(raw, name)
+    return data
+
+
+def _guard_yaml_depth(raw: bytes, text: str, name: str, limits: Limits) -> None:
+    """yaml-rs recurses on the native stack: never hand it a document nested past the limit.
+
+    Each block nesting level costs at least one column of indentation or one `- ` indicator, so
+    the widest line prefix bounds the block depth (flow nesting is bounded by yaml-rs itself).
+    Only when that cheap bound exceeds the limit do we count real depth on PyYAML's event stream.
+    """
+    widest = max((m.end() - m.start() for m in _BLOCK_PREFIX.finditer(raw)), default=0)
+    if widest < limits.max_depth:
+        return
+    import yaml  # the precise, slow path: rare
+
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limits.max_depth:
+                    mark = event.start_mark
+                    raise InputError(
+                        name,
+                        f"nesting deeper than the limit of {limits.max_depth}",
+                        line=mark.line + 1,
+                        column=mark.column + 1,
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            name,
+            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+
+
+_YAML_POS = re.compile(r"line (\d+), column (\d+)")
+
+
+def _yaml_error(raw: bytes, name: str, message: str, limits: Limits) -> InputError:
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    first = lines[0] if lines else message
+    if first.startswith("duplicate mapping key"):
+        from apigov.spec.lines import find_duplicate_key
+
+        dup = find_duplicate_key(raw)
+        if dup is not None:
+            key, first_line, second_line = dup
+            return InputError(
+                name,
+                f"duplicate mapping key {key!r} (first at line {first_line})",
+                line=second_line,
+            )
+        return InputError(name, first)
+    if "recursion limit" in first:
+        return InputError(name, f"nesting deeper than the limit of {limits.max_depth}")
+    if "alias" in first and "limit" in first:
+        return InputError(
+            name,
+            "YAML aliases expand past the limit of "
+            f"{limits.max_alias_events:,} nodes (an alias bomb?)",
+        )
+    match = _YAML_POS.search(first)
+    reason = lines[-1] if len(lines) > 1 else first
+    if match:
+        return InputError(name, f"invalid YAML: {reason}", line=int(match[1]),
+                          column=int(match[2]))
+    return InputError(name, f"invalid YAML: {reason}")
+
+
+def _reject_tags(raw: bytes, name: str) -> None:
+    from apigov.spec.lines import find_tag
+
+    found = find_tag(raw)
+    if found is not None:
+        tag, line = found
+        raise InputError(
+            name,
+            f"YAML tag {tag!r} is not allowed (tags could construct objects; plain data only)",
+            line=line,
+        )
+
+
+def _walk(parsed: Parsed, name: str, limits: Limits) -> int:
+    """One pass over the tree: depth limit, string keys, `$ref` collection. Returns key count."""
+    max_depth = limits.max_depth
+    refs = parsed.refs
+    keys = 0
+    stack: list[tuple[Any, tuple[str, ...], bool]] = [(parsed.data, (), False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, path, in_data = pop()
+        if len(path) > max_depth:
+            from apigov.spec.pointer import join
+
+            raise InputError(name, f"nesting deeper than the limit of {max_depth}",
+                             pointer=join(path[:max_depth]))
+        if type(node) is dict:
+            keys += len(node)
+            if not all(type(k) is str for k in node):
+                _stringify_keys(node)
+            ref = node.get("$ref")
+            if type(ref) is str and not in_data:
+                refs.append((path, ref))
+            for key, value in node.items():
+                if type(value) is dict or type(value) is list:
+                    data_here = key in _DATA_KEYS and not (path and path[-1] in _NAME_MAPS)
+                    push((value, (*path, key), in_data or data_here))
+        elif type(node) is list:
+            for index, value in enumerate(node):
+                if type(value) is dict or type(value) is list:
+                    push((value, (*path, str(index)), in_data))
+    return keys
+
+
+def _stringify_keys(node: dict[Any, Any]) -> None:
+    items = list(node.items())
+    node.clear()
+    for key, value in items:
+        node[_key_text(key)] = value
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _check_json_duplicates(raw: bytes, name: str, parsed_keys: int) -> None:
+    """orjson keeps the last of duplicate keys silently; count keys in the text to notice."""
+    colons = _JSON_STRING.findall(raw)
+    text_keys = len(colons) - colons.count(b"")
+    if text_keys == parsed_keys:
+        return
+    # Some keys hid others (or sit under example values we skipped): find a real duplicate.
+    from apigov.spec.lines import find_duplicate_key
+
+    dup = find_duplicate_key(raw)
+    if dup is not None:
+        key, first_line, second_line = dup
+        raise InputError(name, f"duplicate mapping key {key!r} (first at line {first_line})",
+                         line=second_line)
