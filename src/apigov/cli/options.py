@@ -54,7 +54,8 @@ RemoteRefsOption = Annotated[
 RootOption = Annotated[
     Path | None,
     typer.Option("--root", help="Relative $refs may not leave this folder (default: the git "
-                 "work tree holding the document, else its folder).", file_okay=False),
+                 "work tree holding the document, else the working directory if it holds the "
+                 "document, else the document's folder).", file_okay=False),
 ]
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)i?[bB]?\s*$")

@@ -132,10 +132,11 @@ class LineMap:
     def offset_position(self, offset: int) -> tuple[int, int]:
         starts = self._starts()
         index = bisect.bisect_right(starts, offset) - 1
-        column = offset - starts[index] + 1
         # A quoted key's view starts after its quote: point at the quote.
-        if column > 1 and self._raw[offset - 1 : offset] in (b'"', b"'"):
-            column -= 1
+        if offset > starts[index] and self._raw[offset - 1 : offset] in (b'"', b"'"):
+            offset -= 1
+        # Columns count characters, not bytes (SARIF's unicodeCodePoints).
+        column = len(self._raw[starts[index] : offset].decode("utf-8", "replace")) + 1
         return index + 1, column
 
     def _starts(self) -> list[int]:

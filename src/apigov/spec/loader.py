@@ -7,6 +7,7 @@ file is read once and identical content is parsed once (cached by SHA-256).
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
@@ -49,6 +50,9 @@ class Loader:
         self._sources: dict[str, Source] = {}
         self._documents: dict[str, Document] = {}
         self._git: dict[str, GitLocation] = {}
+        # (referring file's key, file part of the $ref) -> target; most refs repeat a few files.
+        self._ref_files: dict[tuple[str, str], Source] = {}
+        self._real_folders: dict[str, str] = {}
 
     # ---- targets -------------------------------------------------------------------------
 
@@ -89,8 +93,8 @@ class Loader:
                 return self._git_source(git)
         return self._file_source(path)
 
-    def _file_source(self, path: Path) -> Source:
-        key = str(path.resolve())
+    def _file_source(self, path: Path, real: str | None = None) -> Source:
+        key = real or os.path.realpath(path)
         known = self._sources.get(key)
         if known is not None:
             return known
@@ -173,8 +177,11 @@ class Loader:
                 file_part, _, fragment = ref.partition("#")
                 fragment = urllib.parse.unquote(fragment)
                 if file_part:
-                    target_source = self._ref_source(source, file_part, ref, site_pointer,
-                                                     root_folder)
+                    target_source = self._ref_files.get((source.key, file_part))
+                    if target_source is None:
+                        target_source = self._ref_source(source, file_part, ref, site_pointer,
+                                                         root_folder)
+                        self._ref_files[(source.key, file_part)] = target_source
                     if target_source.key not in files:
                         if len(files) >= self.limits.max_files:
                             raise _at(source, site_pointer, f"more than {self.limits.max_files:,} "
@@ -205,7 +212,10 @@ class Loader:
             return None if root.key != "-" else Path.cwd().resolve()
         path = Path(root.key)
         top = git_top(path)
-        return (top or path.parent).resolve()
+        if top is not None:
+            return top.resolve()
+        cwd = Path.cwd().resolve()
+        return cwd if path.is_relative_to(cwd) else path.parent.resolve()
 
     def _ref_source(
         self, source: Source, file_part: str, ref: str, site: str, root_folder: Path | None
@@ -224,18 +234,32 @@ class Loader:
             if location is None:
                 raise _at(source, site, f"$ref {ref!r} escapes the repository")
             return self._git_source(location)
-        base = Path.cwd() if source.key == "-" else Path(source.key).parent
-        target = (base / relative).resolve()
-        if root_folder is not None and not target.is_relative_to(root_folder):
+        base = os.getcwd() if source.key == "-" else os.path.dirname(source.key)
+        real = self._realpath(os.path.join(base, relative))
+        if root_folder is not None and not (
+            real.startswith(str(root_folder) + os.sep) or real == str(root_folder)
+        ):
             raise _at(source, site, f"$ref {ref!r} escapes the root folder "
                       f"{display_name(root_folder)} (set --root to widen it)")
+        target = Path(real)
         try:
-            return self._file_source(target)
+            return self._file_source(target, real)
         except InputError as exc:
             if exc.message == "no such file":
                 raise _at(source, site, f"unresolvable $ref {ref!r}: no file "
                           f"{display_name(target)}") from None
             raise
+
+
+    def _realpath(self, path: str) -> str:
+        """os.path.realpath, with the folder part cached: thousands of refs share few folders."""
+        folder, name = os.path.split(os.path.normpath(path))
+        real_folder = self._real_folders.get(folder)
+        if real_folder is None:
+            real_folder = os.path.realpath(folder)
+            self._real_folders[folder] = real_folder
+        candidate = os.path.join(real_folder, name)
+        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
 def _contract_files(folder: Path) -> Iterable[Path]:

@@ -37,8 +37,7 @@ _NAME_MAPS = frozenset({
 # Every JSON string literal, and whether a colon follows it (then it is a key). Matching every
 # literal keeps the scan in step: a quote outside a literal always starts one.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
-# Leading indentation plus block-sequence dashes: an upper bound on block nesting depth.
-_BLOCK_PREFIX = re.compile(rb"^([ \t]*(?:- +)*)", re.MULTILINE)
+_deep_prefixes: dict[int, re.Pattern[bytes]] = {}
 # A `!` where a YAML tag may start (after space, line start or flow punctuation).
 _TAG_CANDIDATE = re.compile(rb"(?:^|[\s\[{,])!", re.MULTILINE)
 
@@ -145,8 +144,12 @@ def _guard_yaml_depth(raw: bytes, text: str, name: str, limits: Limits) -> None:
     the widest line prefix bounds the block depth (flow nesting is bounded by yaml-rs itself).
     Only when that cheap bound exceeds the limit do we count real depth on PyYAML's event stream.
     """
-    widest = max((m.end() - m.start() for m in _BLOCK_PREFIX.finditer(raw)), default=0)
-    if widest < limits.max_depth:
+    deep = _deep_prefixes.get(limits.max_depth)
+    if deep is None:
+        # A line starting with that many spaces, tabs or dashes: the only way to nest that deep.
+        deep = re.compile(rb"^[ \t-]{%d}" % limits.max_depth, re.MULTILINE)
+        _deep_prefixes[limits.max_depth] = deep
+    if deep.search(raw) is None:
         return
     import yaml  # the precise, slow path: rare
 
@@ -193,7 +196,7 @@ def _yaml_error(raw: bytes, name: str, message: str, limits: Limits) -> InputErr
                 line=second_line,
             )
         return InputError(name, first)
-    if "recursion limit" in first:
+    if "recursion limit" in message:
         return InputError(name, f"nesting deeper than the limit of {limits.max_depth}")
     if "alias" in first and "limit" in first:
         return InputError(

@@ -8,6 +8,7 @@ read from `main:contracts/orders/openapi.yaml` reads its `../_shared/x.yaml` fro
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import subprocess
 import sys
@@ -57,12 +58,14 @@ class Source:
         return Location(file=self.name, pointer=pointer, line=line, column=column)
 
 
-def display_name(path: Path) -> str:
+def display_name(path: Path | str) -> str:
     """A path as the user would write it: relative to the working directory when below it."""
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    text = os.fspath(path)
+    if os.path.isabs(text):
+        cwd = os.getcwd()
+        if text.startswith(cwd + os.sep):
+            return text[len(cwd) + 1 :]
+    return Path(text).as_posix()
 
 
 def digest(raw: bytes) -> str:

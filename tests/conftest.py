@@ -1,0 +1,92 @@
+"""Shared test helpers: where things are, and running the real `apigov` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus" / "specs"
+CONTRACTS = REPO / "contracts"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def run_apigov(
+    *args: str, cwd: Path | None = None, stdin: bytes | None = None, timeout: float = 120
+) -> Run:
+    """Run `python -m apigov ARGS` as a user would, in a separate process."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "apigov", *args],
+        cwd=cwd or REPO,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    return Run(
+        code=result.returncode,
+        stdout=result.stdout.decode("utf-8", "replace"),
+        stderr=result.stderr.decode("utf-8", "replace"),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+MINIMAL_30 = """\
+openapi: 3.0.3
+info:
+  title: Pets
+  version: 1.0.0
+paths:
+  /pets/{petId}:
+    get:
+      operationId: getPet
+      parameters:
+        - name: petId
+          in: path
+          required: true
+          schema:
+            type: string
+      responses:
+        "200":
+          description: a pet
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Pet"
+components:
+  schemas:
+    Pet:
+      type: object
+      properties:
+        id:
+          type: string
+        children:
+          type: array
+          items:
+            $ref: "#/components/schemas/Pet"
+"""
