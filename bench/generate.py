@@ -35,6 +35,7 @@ NOUNS = [
     "warehouse",
 ]
 STATUSES = ["draft", "active", "suspended", "archived"]
+GROUP = 8  # resources per group; each refers to its group's first resource
 
 Json = dict[str, Any]
 
@@ -70,9 +71,12 @@ def _schemas_for(k: int) -> Json:
         "createdAt": {"type": "string", "format": "date-time"},
         "metadata": _ref("schemas", "Metadata"),
     }
-    if k > 0:
-        # A link to another resource, so the $ref graph is not a forest of stars.
-        properties["parent"] = _ref("schemas", _resource(k - 1)[2])
+    head = k - k % GROUP
+    if k != head:
+        # A link to the first resource of its group: the $ref graph is not a forest of stars,
+        # yet stays shallow like real APIs (a chain through every resource would make tools that
+        # expand references do quadratic work, which is not what this benchmark is about).
+        properties["parent"] = _ref("schemas", _resource(head)[2])
     return {
         base: {
             "type": "object",
