@@ -9,7 +9,11 @@ How one benchmark runs:
 - then ``runs`` measured rounds, alternating between the tools: A B C A B C ...;
 - every run is one child process started with :class:`subprocess.Popen` and reaped with
   :func:`os.wait4`, so the wall time (``time.perf_counter`` around start and reap) and the peak
-  resident set size (``ru_maxrss``) belong to that child alone;
+  resident set size (``ru_maxrss``) belong to that child alone -- with one caveat: on Linux a
+  child's ``ru_maxrss`` is never below the harness's own peak RSS when it was started (``exec``
+  folds the memory it replaces, the parent's under ``vfork``, into the child's maximum). Keep the
+  harness process small (do heavy work such as generating inputs in subprocesses); every run
+  records that floor, and a peak at or under it is reported as "<= floor", not as a number;
 - a run that exceeds its timeout is killed (its whole process group), counts as the timeout and
   is marked; by default a tool that timed out once gets no further runs in that benchmark, and its
   result is the lower bound "> timeout".
@@ -30,6 +34,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shlex
 import signal
 import statistics
@@ -47,9 +52,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 DEFAULT_RUNS = 5
 DEFAULT_TIMEOUT = 300.0
+RSS_FLOOR_MARGIN_MB = 1.0
+#: stdout/stderr bytes handed to an output check (the head of each): checks must stay cheap and
+#: must not grow the harness process, whose peak RSS is the floor of every child's.
+CHECK_BYTES = 1 << 20
 
 #: ``check(exit_code, stdout, stderr)`` returns a reason when a finished run is not a real result
 #: (a crash that happens to exit with an accepted code, output that is not what was asked for).
+#: It gets the first ``CHECK_BYTES`` of each stream.
 OutputCheck = Callable[[int, bytes, bytes], "str | None"]
 
 
@@ -81,6 +91,12 @@ class Run:
     exit_code: int | None  # None when the run timed out (it was killed)
     timed_out: bool
     problem: str | None = None  # why this run is not a proper result, if it is not
+    rss_floor_mb: float = 0.0  # the harness's own peak RSS when the child started
+
+    @property
+    def rss_is_floor(self) -> bool:
+        """The child's true peak is at most ``rss_floor_mb``; ``peak_rss_mb`` is not its own."""
+        return self.peak_rss_mb <= self.rss_floor_mb + RSS_FLOOR_MARGIN_MB
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +104,8 @@ class Run:
             "warmup": self.warmup,
             "seconds": round(self.seconds, 6),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "rss_floor_mb": round(self.rss_floor_mb, 1),
+            "rss_is_floor": self.rss_is_floor,
             "exit_code": self.exit_code,
             "timed_out": self.timed_out,
             "problem": self.problem,
@@ -147,8 +165,15 @@ class ToolResult:
 
     @property
     def peak_rss_mb(self) -> float | None:
+        """The largest peak RSS of a finished run (may be a floor: see ``rss_is_floor``)."""
         values = [r.peak_rss_mb for r in self.runs if not r.timed_out]
         return max(values) if values else None
+
+    @property
+    def rss_is_floor(self) -> bool:
+        """No finished run rose above the harness's own footprint: only an upper bound is known."""
+        finished = [r for r in self.runs if not r.timed_out]
+        return bool(finished) and all(r.rss_is_floor for r in finished)
 
     @property
     def exit_codes(self) -> list[int | None]:
@@ -187,6 +212,7 @@ class ToolResult:
             "max": None if stats is None else round(stats.maximum, 6),
             "median_is_lower_bound": None if stats is None else stats.lower_bound,
             "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
+            "peak_rss_is_upper_bound": self.rss_is_floor,
             "exit_codes": self.exit_codes,
             "ratio": None if r is None else round(r, 3),
             "last_stderr": self.last_stderr if not self.ok else "",
@@ -242,6 +268,29 @@ def _maxrss_mb(ru_maxrss: int) -> float:
     return ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else ru_maxrss / 1024
 
 
+def self_peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM on Linux; ``ru_maxrss`` of itself elsewhere)."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What :func:`run_once` observed of one child."""
+
+    seconds: float  # wall time; the timeout itself when the run timed out
+    peak_rss_mb: float  # the child's ru_maxrss from os.wait4
+    exit_code: int | None  # None when the run timed out (it was killed)
+    timed_out: bool
+    rss_floor_mb: float  # the harness's own peak RSS when the child was started
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -258,8 +307,8 @@ def run_once(
     stderr_path: Path | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
-) -> tuple[float, float, int | None, bool]:
-    """Run one child; return (seconds, peak RSS MB, exit code or None, timed out).
+) -> Measurement:
+    """Run one child and measure its wall time, peak RSS and exit code.
 
     The child gets its own session (process group) so a timeout can kill everything it started.
     It is waited for with ``os.waitid(WNOWAIT)`` first (the pid stays reserved as a zombie, so the
@@ -272,6 +321,7 @@ def run_once(
     ):
         lock = threading.Lock()
         state = {"exited": False, "killed": False}
+        floor = self_peak_rss_mb()
         start = time.perf_counter()
         proc = subprocess.Popen(
             list(argv),
@@ -311,16 +361,24 @@ def run_once(
         if state["killed"]:
             _kill_group(proc.pid)
     timed_out = state["killed"]
-    seconds = timeout if timed_out else end - start
-    return seconds, _maxrss_mb(rusage.ru_maxrss), (None if timed_out else code), timed_out
+    return Measurement(
+        seconds=timeout if timed_out else end - start,
+        peak_rss_mb=_maxrss_mb(rusage.ru_maxrss),
+        exit_code=None if timed_out else code,
+        timed_out=timed_out,
+        rss_floor_mb=floor,
+    )
 
 
 def _tail(path: Path, limit: int = 2000) -> str:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - limit))
+            data = fh.read()
     except OSError:
         return ""
-    return data[-limit:].decode("utf-8", "replace").strip()
+    return data.decode("utf-8", "replace").strip()
 
 
 def _check_run(tool: Tool, code: int | None, timed_out: bool, out: Path, err: Path) -> str | None:
@@ -331,7 +389,8 @@ def _check_run(tool: Tool, code: int | None, timed_out: bool, out: Path, err: Pa
         return f"exit code {code}"
     if tool.check is not None:
         try:
-            stdout, stderr = out.read_bytes(), err.read_bytes()
+            with out.open("rb") as fo, err.open("rb") as fe:
+                stdout, stderr = fo.read(CHECK_BYTES), fe.read(CHECK_BYTES)
         except OSError as exc:
             return f"output unreadable: {exc}"
         return tool.check(code, stdout, stderr)
@@ -381,7 +440,7 @@ def run_benchmark(
                 if progress is not None:
                     label = "warm-up" if is_warmup else f"run {round_index + (not warmup)}/{runs}"
                     progress(f"  {tool.name}: {label} …")
-                seconds, rss, code, timed_out = run_once(
+                m = run_once(
                     tool.argv,
                     tool.timeout,
                     stdout_path=out,
@@ -389,23 +448,24 @@ def run_benchmark(
                     cwd=cwd,
                     env=tool.env,
                 )
-                problem = _check_run(tool, code, timed_out, out, err)
+                problem = _check_run(tool, m.exit_code, m.timed_out, out, err)
                 run = Run(
                     tool=tool.name,
                     seq=len(order),
                     warmup=is_warmup,
-                    seconds=seconds,
-                    peak_rss_mb=rss,
-                    exit_code=code,
-                    timed_out=timed_out,
+                    seconds=m.seconds,
+                    peak_rss_mb=m.peak_rss_mb,
+                    exit_code=m.exit_code,
+                    timed_out=m.timed_out,
                     problem=problem,
+                    rss_floor_mb=m.rss_floor_mb,
                 )
                 order.append(tool.name)
                 result = results[tool.name]
                 result.runs.append(run)
                 if problem is not None:
                     result.last_stderr = _tail(err) or _tail(out)
-                if timed_out and stop_after_timeout:
+                if m.timed_out and stop_after_timeout:
                     stopped.add(tool.name)
 
     return BenchResult(
@@ -465,7 +525,7 @@ def format_table(bench: BenchResult) -> str:
             [
                 result.tool.name,
                 *cells,
-                "-" if rss is None else f"{rss:.0f}",
+                "-" if rss is None else (f"<= {rss:.0f}" if result.rss_is_floor else f"{rss:.0f}"),
                 _fmt_codes(result),
                 ratio_text,
                 result.status,

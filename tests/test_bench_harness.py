@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -162,21 +163,32 @@ def test_skipped_tool_is_not_run() -> None:
 
 
 def test_run_once_measures_exit_code_and_rss() -> None:
-    seconds, rss, code, timed_out = harness.run_once(
-        [sys.executable, "-c", "raise SystemExit(4)"], timeout=30
-    )
-    assert code == 4
-    assert not timed_out
-    assert seconds > 0
-    assert rss > 1  # a Python interpreter needs more than 1 MB
+    m = harness.run_once([sys.executable, "-c", "raise SystemExit(4)"], timeout=30)
+    assert m.exit_code == 4
+    assert not m.timed_out
+    assert m.seconds > 0
+    assert m.peak_rss_mb > 1  # a Python interpreter needs more than 1 MB
+    assert m.rss_floor_mb > 1  # so does the test process itself
 
 
 def test_run_once_reports_peak_rss_of_the_child_itself() -> None:
-    big = "b = bytearray(100 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"
-    _, small_rss, _, _ = harness.run_once(PASS, timeout=30)
-    _, big_rss, code, _ = harness.run_once([sys.executable, "-c", big], timeout=30)
-    assert code == 0
-    assert big_rss > small_rss + 60
+    floor = harness.self_peak_rss_mb()
+    big = f"b = bytearray({int(floor) + 100} * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"
+    m = harness.run_once([sys.executable, "-c", big], timeout=30)
+    assert m.exit_code == 0
+    assert m.peak_rss_mb > floor + 90
+    run = harness.Run("big", 0, False, m.seconds, m.peak_rss_mb, 0, False, None, m.rss_floor_mb)
+    assert not run.rss_is_floor
+
+
+def test_peak_at_or_under_the_harness_footprint_is_only_an_upper_bound() -> None:
+    under = harness.Run("t", 0, False, 1.0, 40.0, 0, False, None, rss_floor_mb=40.0)
+    over = harness.Run("t", 1, False, 1.0, 80.0, 0, False, None, rss_floor_mb=40.0)
+    assert under.rss_is_floor and not over.rss_is_floor
+    result = harness.ToolResult(Tool("t", ["x"]), runs=[under])
+    assert result.rss_is_floor
+    result.runs.append(over)
+    assert not result.rss_is_floor and result.peak_rss_mb == 80.0
 
 
 def test_run_once_captures_output(tmp_path: Path) -> None:
@@ -195,10 +207,35 @@ SLEEP = [sys.executable, "-c", "import time; time.sleep(5)"]
 
 
 def test_run_once_timeout_kills_and_counts_as_timeout() -> None:
-    seconds, _, code, timed_out = harness.run_once(SLEEP, timeout=0.5)
-    assert timed_out
-    assert code is None
-    assert seconds == 0.5
+    m = harness.run_once(SLEEP, timeout=0.5)
+    assert m.timed_out
+    assert m.exit_code is None
+    assert m.seconds == 0.5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie is dead, only not yet reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_timeout_kills_grandchildren_too(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    code = (
+        "import pathlib, subprocess, sys, time; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); "
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(p.pid)); time.sleep(30)"
+    )
+    m = harness.run_once([sys.executable, "-c", code], timeout=1.0)
+    assert m.timed_out
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
 
 
 def test_timeout_is_marked_and_stops_further_runs() -> None:

@@ -62,7 +62,8 @@ def validate_spec(spec: ApiSpec) -> list[Finding]:
 
 def _structure(spec: ApiSpec) -> Iterator[Finding]:
     validator = official_schema(spec.major_minor)
-    for error in validator.iter_errors(spec.source.data):
+    for raw_error in validator.iter_errors(spec.source.data):
+        error = _explain(raw_error)
         pointer = jp.join(error.instance_path)
         yield Finding(
             id="oas-schema",
@@ -70,6 +71,24 @@ def _structure(spec: ApiSpec) -> Iterator[Finding]:
             message=_message(error.message, pointer),
             location=spec.source.locate(pointer),
         )
+
+
+def _explain(error: Any) -> Any:
+    """For a failed oneOf/anyOf, the complaint of the alternative the author most likely meant.
+
+    "{} is not valid under any of the schemas listed in the 'oneOf' keyword" helps nobody; the
+    Response alternative's '"description" is a required property' does. Alternatives that only
+    complain about a missing `$ref` (the Reference Object branch) are set aside, then the branch
+    with the fewest complaints wins, and its deepest complaint is reported.
+    """
+    for _ in range(16):
+        branches = [branch for branch in getattr(error.kind, "context", None) or [] if branch]
+        if not branches:
+            return error
+        meant = [b for b in branches if not all('"$ref"' in e.message for e in b)] or branches
+        fewest = min(meant, key=len)
+        error = max(fewest, key=lambda e: len(e.instance_path))
+    return error
 
 
 def _message(message: str, pointer: str) -> str:
