@@ -12,15 +12,23 @@ from apigov.spec.errors import InputError
 from apigov.spec.loader import Loader
 from apigov.spec.model import ApiSpec
 from apigov.spec.validate import validate_spec
-from conftest import CORPUS
+from helpers import CORPUS
 
 pytestmark = pytest.mark.corpus
 
 # Files that are fragments of a multi-file document, not documents of their own.
-FRAGMENT_FOLDERS = ("digitalocean/specification/resources", "digitalocean/specification/shared",
-                    "petstore-separate/common")
-FRAGMENT_NAMES = ("NewPet.yaml", "Pet.yaml", "parameters.yaml", "description.yml",
-                  "inference_description.yml")
+FRAGMENT_FOLDERS = (
+    "digitalocean/specification/resources",
+    "digitalocean/specification/shared",
+    "petstore-separate/common",
+)
+FRAGMENT_NAMES = (
+    "NewPet.yaml",
+    "Pet.yaml",
+    "parameters.yaml",
+    "description.yml",
+    "inference_description.yml",
+)
 
 
 def corpus_documents() -> list[Path]:
@@ -55,8 +63,9 @@ def reference_verdict(path: Path) -> bool:
     return True
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.relative_to(CORPUS).as_posix()
-                                                 for p in DOCUMENTS])
+@pytest.mark.parametrize(
+    "path", DOCUMENTS, ids=[p.relative_to(CORPUS).as_posix() for p in DOCUMENTS]
+)
 def test_verdict_matches_openapi_spec_validator(path: Path) -> None:
     loader = Loader(root=CORPUS)
     try:

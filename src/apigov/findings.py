@@ -40,7 +40,12 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "pointer": self.pointer, "line": self.line, "column": self.column}
+        return {
+            "file": self.file,
+            "pointer": self.pointer,
+            "line": self.line,
+            "column": self.column,
+        }
 
 
 @dataclass(frozen=True, slots=True)

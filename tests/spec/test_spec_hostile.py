@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINIMAL_30, run_apigov, write
+from helpers import MINIMAL_30, run_apigov, write
 
 BOMB = """\
 openapi: 3.0.3
@@ -23,22 +23,43 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 
 
 def deep_block_yaml(levels: int) -> str:
-    return "openapi: 3.0.3\n" + "".join(" " * i + "k:\n" for i in range(levels)) + " " * levels + "k: 1\n"
+    return (
+        "openapi: 3.0.3\n"
+        + "".join(" " * i + "k:\n" for i in range(levels))
+        + " " * levels
+        + "k: 1\n"
+    )
 
 
 # (file name, content, what the one line must contain after "file:")
 CASES: list[tuple[str, str | bytes, str]] = [
     ("bomb.yaml", BOMB, "alias bomb"),
-    ("tag.yaml", "openapi: 3.0.3\ninfo: !!python/object/apply:os.system ['true']\n",
-     ":2: YAML tag '!!python/object/apply:os.system' is not allowed"),
+    (
+        "tag.yaml",
+        "openapi: 3.0.3\ninfo: !!python/object/apply:os.system ['true']\n",
+        ":2: YAML tag '!!python/object/apply:os.system' is not allowed",
+    ),
     ("local-tag.yaml", "openapi: 3.0.3\ninfo: !mytag {title: x}\n", ":2: YAML tag"),
-    ("dup.yaml", "openapi: 3.0.3\ninfo:\n  title: a\n  version: '1'\ninfo: {}\n",
-     ":5: duplicate mapping key 'info' (first at line 2)"),
-    ("dup-nested.yaml", "openapi: 3.0.3\ninfo:\n  title: a\n  version: '1'\n  title: b\n",
-     ":5: duplicate mapping key 'title' (first at line 3)"),
-    ("dup.json", '{"openapi": "3.0.3",\n "info": {"title": "a",\n  "title": "b"}}',
-     ":3: duplicate mapping key 'title' (first at line 2)"),
-    ("latin1.yaml", b"openapi: 3.0.3\ninfo:\n  title: caf\xe9\n", ":3:13: not valid UTF-8 (byte 0xe9)"),
+    (
+        "dup.yaml",
+        "openapi: 3.0.3\ninfo:\n  title: a\n  version: '1'\ninfo: {}\n",
+        ":5: duplicate mapping key 'info' (first at line 2)",
+    ),
+    (
+        "dup-nested.yaml",
+        "openapi: 3.0.3\ninfo:\n  title: a\n  version: '1'\n  title: b\n",
+        ":5: duplicate mapping key 'title' (first at line 3)",
+    ),
+    (
+        "dup.json",
+        '{"openapi": "3.0.3",\n "info": {"title": "a",\n  "title": "b"}}',
+        ":3: duplicate mapping key 'title' (first at line 2)",
+    ),
+    (
+        "latin1.yaml",
+        b"openapi: 3.0.3\ninfo:\n  title: caf\xe9\n",
+        ":3:13: not valid UTF-8 (byte 0xe9)",
+    ),
     ("binary.json", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ":3:1: binary content"),
     ("empty.yaml", "\n   \n# only a comment\n", ": empty document"),
     ("zero.json", "", ": empty document"),
@@ -47,36 +68,68 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ("several.yaml", "openapi: 3.0.3\n---\nopenapi: 3.1.0\n", "the top level is a sequence"),
     ("deep-block.yaml", deep_block_yaml(3_000), "nesting deeper than the limit of 256"),
     ("deep-seq.yaml", "openapi: 3.0.3\nx:\n" + "- " * 5_000 + "1\n", "nesting deeper than"),
-    ("deep-flow.yaml", "openapi: 3.0.3\nx: " + "[" * 100_000 + "]" * 100_000 + "\n",
-     "nesting deeper than"),
+    (
+        "deep-flow.yaml",
+        "openapi: 3.0.3\nx: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "nesting deeper than",
+    ),
     ("deep.json", "[" * 100_000 + "]" * 100_000, "nesting deeper than"),
     ("deep-object.json", '{"a":' * 300 + "1" + "}" * 300, "nesting deeper than the limit"),
     ("broken.yaml", "openapi: 3.0.3\ninfo: [1, 2\npaths: {}\n", ":3:"),
     ("broken.json", '{"openapi": "3.0.3",\n "info": }', ":2:10: invalid JSON"),
-    ("v4.yaml", "openapi: 4.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
-     ":1: unsupported openapi version '4.0.0'"),
-    ("float-version.yaml", "openapi: 3.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
-     ":1: unsupported openapi version 3.0"),
+    (
+        "v4.yaml",
+        "openapi: 4.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
+        ":1: unsupported openapi version '4.0.0'",
+    ),
+    (
+        "float-version.yaml",
+        "openapi: 3.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
+        ":1: unsupported openapi version 3.0",
+    ),
     ("swagger12.json", '{"swagger": "1.2", "info": {}}', "unsupported swagger version '1.2'"),
     ("unknown.yaml", "name: not a contract\n", "not an OpenAPI document"),
-    ("missing-pointer.yaml", MINIMAL_30.replace("#/components/schemas/Pet\"\ncomponents",
-                                                 "#/components/schemas/Pat\"\ncomponents"),
-     ":21:17: unresolvable $ref '#/components/schemas/Pat': no 'Pat' at /components/schemas"),
-    ("missing-file.yaml", MINIMAL_30.replace('"#/components/schemas/Pet"\ncomponents',
-                                              '"nowhere.yaml#/Pet"\ncomponents'),
-     ":21:17: unresolvable $ref 'nowhere.yaml#/Pet': no file"),
-    ("remote.yaml", MINIMAL_30.replace('"#/components/schemas/Pet"\ncomponents',
-                                        '"https://127.0.0.1:9/pet.yaml"\ncomponents'),
-     ":21:17: remote $ref 'https://127.0.0.1:9/pet.yaml' refused (pass --allow-remote-refs"),
-    ("escape.yaml", MINIMAL_30.replace('"#/components/schemas/Pet"\ncomponents',
-                                        '"../../../../../etc/passwd"\ncomponents'),
-     ":21:17: $ref '../../../../../etc/passwd' escapes the root folder"),
-    ("cycle.yaml", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\ncomponents:\n"
-     "  schemas:\n    A:\n      $ref: '#/components/schemas/B'\n"
-     "    B:\n      $ref: '#/components/schemas/A'\n", "$ref cycle:"),
-    ("self.yaml", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\ncomponents:\n"
-     "  schemas:\n    A:\n      $ref: '#/components/schemas/A'\n",
-     ":7:7: $ref cycle: /components/schemas/A -> /components/schemas/A"),
+    (
+        "missing-pointer.yaml",
+        MINIMAL_30.replace(
+            '#/components/schemas/Pet"\ncomponents', '#/components/schemas/Pat"\ncomponents'
+        ),
+        ":21:17: unresolvable $ref '#/components/schemas/Pat': no 'Pat' at /components/schemas",
+    ),
+    (
+        "missing-file.yaml",
+        MINIMAL_30.replace(
+            '"#/components/schemas/Pet"\ncomponents', '"nowhere.yaml#/Pet"\ncomponents'
+        ),
+        ":21:17: unresolvable $ref 'nowhere.yaml#/Pet': no file",
+    ),
+    (
+        "remote.yaml",
+        MINIMAL_30.replace(
+            '"#/components/schemas/Pet"\ncomponents', '"https://127.0.0.1:9/pet.yaml"\ncomponents'
+        ),
+        ":21:17: remote $ref 'https://127.0.0.1:9/pet.yaml' refused (pass --allow-remote-refs",
+    ),
+    (
+        "escape.yaml",
+        MINIMAL_30.replace(
+            '"#/components/schemas/Pet"\ncomponents', '"../../../../../etc/passwd"\ncomponents'
+        ),
+        ":21:17: $ref '../../../../../etc/passwd' escapes the root folder",
+    ),
+    (
+        "cycle.yaml",
+        "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\ncomponents:\n"
+        "  schemas:\n    A:\n      $ref: '#/components/schemas/B'\n"
+        "    B:\n      $ref: '#/components/schemas/A'\n",
+        "$ref cycle:",
+    ),
+    (
+        "self.yaml",
+        "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\ncomponents:\n"
+        "  schemas:\n    A:\n      $ref: '#/components/schemas/A'\n",
+        ":7:7: $ref cycle: /components/schemas/A -> /components/schemas/A",
+    ),
 ]
 
 

@@ -16,7 +16,7 @@ from apigov.spec.limits import Limits
 from apigov.spec.loader import Loader
 from apigov.spec.model import ApiSpec, PactFile, ServiceFile
 from apigov.spec.validate import validate_spec
-from conftest import MINIMAL_30, run_apigov, write
+from helpers import MINIMAL_30, run_apigov, write
 
 SPLIT_ROOT = """\
 openapi: 3.1.0
@@ -75,8 +75,11 @@ def test_git_revision_reads_the_document_and_its_refs_from_that_revision(tmp_pat
     git("add", "-A")
     git("commit", "-qm", "valid")
     # The working tree is now broken in both files; HEAD is not.
-    write(tmp_path, "api/openapi.yaml", SPLIT_ROOT.replace("openapi: 3.1.0", "openapi: 3.1.0\n"
-                                                           "x: [unclosed"))
+    write(
+        tmp_path,
+        "api/openapi.yaml",
+        SPLIT_ROOT.replace("openapi: 3.1.0", "openapi: 3.1.0\nx: [unclosed"),
+    )
     write(tmp_path, "shared/schemas.yaml", SPLIT_SHARED)
     at_head = run_apigov("validate", "HEAD:api/openapi.yaml", cwd=tmp_path)
     assert at_head.code == 0, at_head.stderr + at_head.stdout
@@ -99,16 +102,22 @@ def test_stdin(tmp_path: Path) -> None:
 def test_folder_walks_the_contracts_layout(tmp_path: Path) -> None:
     write(tmp_path, "orders/openapi.yaml", MINIMAL_30)
     write(tmp_path, "orders/service.yaml", "name: orders\n")
-    write(tmp_path, "orders/pacts/orders-payments.json",
-          '{"consumer": {"name": "orders"}, "provider": {"name": "payments"}, '
-          '"interactions": [], "metadata": {"pactSpecification": {"version": "3.0.0"}}}')
+    write(
+        tmp_path,
+        "orders/pacts/orders-payments.json",
+        '{"consumer": {"name": "orders"}, "provider": {"name": "payments"}, '
+        '"interactions": [], "metadata": {"pactSpecification": {"version": "3.0.0"}}}',
+    )
     write(tmp_path, "orders/notes.yaml", "not: a contract\n")
     write(tmp_path, "_shared/openapi.yaml", "ignored: true\n")
     write(tmp_path, ".hidden/openapi.yaml", "ignored: true\n")
     loader = Loader()
     targets = loader.expand([str(tmp_path)])
     assert sorted(Path(t).relative_to(tmp_path).as_posix() for t in targets) == [
-        "orders/openapi.yaml", "orders/pacts/orders-payments.json", "orders/service.yaml"]
+        "orders/openapi.yaml",
+        "orders/pacts/orders-payments.json",
+        "orders/service.yaml",
+    ]
     kinds = {type(loader.load(t)) for t in targets}
     assert kinds == {ApiSpec, PactFile, ServiceFile}
     pact = loader.load(str(tmp_path / "orders/pacts/orders-payments.json"))
@@ -161,10 +170,11 @@ def local_server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_remote_refs_only_when_allowed(tmp_path: Path, local_server: str) -> None:
-    text = MINIMAL_30.replace('"#/components/schemas/Pet"\ncomponents',
-                              f'"{local_server}/pet.yaml"\ncomponents')
+    text = MINIMAL_30.replace(
+        '"#/components/schemas/Pet"\ncomponents', f'"{local_server}/pet.yaml"\ncomponents'
+    )
     path = write(tmp_path, "remote.yaml", text)
-    with pytest.raises(InputError, match="remote \\$ref .* refused"):
+    with pytest.raises(InputError, match=r"remote \$ref .* refused"):
         Loader().load(str(path))
     spec = Loader(Limits(allow_remote_refs=True)).load(str(path))
     assert isinstance(spec, ApiSpec)
@@ -217,8 +227,11 @@ def test_swagger2_is_normalised_and_findings_keep_original_lines(tmp_path: Path)
     assert spec.document["openapi"] == "3.0.3"
     assert "Item" in spec.document["components"]["schemas"]
     found = {f.id: f.location for f in validate_spec(spec)}
-    assert set(found) == {"oas-duplicate-operation-id", "oas-path-parameter-undeclared",
-                          "oas-invalid-default"}
+    assert set(found) == {
+        "oas-duplicate-operation-id",
+        "oas-path-parameter-undeclared",
+        "oas-invalid-default",
+    }
     duplicate = found["oas-duplicate-operation-id"]
     assert duplicate is not None and duplicate.line == 20  # `operationId: getItem` of delete
     undeclared = found["oas-path-parameter-undeclared"]

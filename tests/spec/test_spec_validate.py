@@ -7,7 +7,7 @@ from pathlib import Path
 from apigov.findings import Finding
 from apigov.spec.documents import validate_document
 from apigov.spec.loader import Loader
-from conftest import write
+from helpers import write
 
 SEMANTIC = """\
 openapi: 3.0.3
@@ -74,8 +74,8 @@ def findings_of(tmp_path: Path, name: str, text: str) -> list[Finding]:
 
 def test_semantic_checks_with_their_lines(tmp_path: Path) -> None:
     found = sorted(
-        (f.id, f.location.line if f.location else None) for f in findings_of(tmp_path, "s.yaml",
-                                                                              SEMANTIC)
+        (f.id, f.location.line if f.location else None)
+        for f in findings_of(tmp_path, "s.yaml", SEMANTIC)
     )
     assert found == [
         ("oas-duplicate-operation-id", 32),  # second `operationId: getOrder`
@@ -89,8 +89,10 @@ def test_semantic_checks_with_their_lines(tmp_path: Path) -> None:
 
 
 def test_structural_errors_point_at_the_offending_node(tmp_path: Path) -> None:
-    text = SEMANTIC.replace('      responses:\n        "200":\n          description: ok\n'
-                            "components", '      responses:\n        "200": {}\ncomponents')
+    text = SEMANTIC.replace(
+        '      responses:\n        "200":\n          description: ok\ncomponents',
+        '      responses:\n        "200": {}\ncomponents',
+    )
     findings = findings_of(tmp_path, "s.yaml", text)
     assert [f.id for f in findings] == ["oas-schema"]
     location = findings[0].location
@@ -113,7 +115,8 @@ components:
 """
     findings = findings_of(tmp_path, "s.yaml", text)
     assert [(f.id, f.location.line if f.location else None) for f in findings] == [
-        ("oas-invalid-schema", 9)]
+        ("oas-invalid-schema", 9)
+    ]
 
 
 def test_pact_structure(tmp_path: Path) -> None:
@@ -149,5 +152,6 @@ def test_pact_v4_interaction_kinds(tmp_path: Path) -> None:
 }"""
     findings = findings_of(tmp_path, "n-o.json", text)
     assert [(f.id, f.location.pointer if f.location else "") for f in findings] == [
-        ("pact-structure", "/interactions/1")]
+        ("pact-structure", "/interactions/1")
+    ]
     assert "response" in findings[0].message

@@ -28,21 +28,27 @@ FormatOption = Annotated[
 ]
 OutputOption = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.",
-                 dir_okay=False),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the report to FILE instead of standard output.",
+        dir_okay=False,
+    ),
 ]
 FailOnOption = Annotated[
     FailOn,
-    typer.Option("--fail-on", help="Exit 1 when any finding is at or above this level.",
-                 case_sensitive=False),
+    typer.Option(
+        "--fail-on", help="Exit 1 when any finding is at or above this level.", case_sensitive=False
+    ),
 ]
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")
 ]
 MaxSizeOption = Annotated[
     str,
-    typer.Option("--max-size", help="Largest document accepted, e.g. 64M, 500K, 1G.",
-                 metavar="SIZE"),
+    typer.Option(
+        "--max-size", help="Largest document accepted, e.g. 64M, 500K, 1G.", metavar="SIZE"
+    ),
 ]
 MaxDepthOption = Annotated[
     int, typer.Option("--max-depth", min=8, max=10_000, help="Deepest nesting accepted.")
@@ -53,9 +59,13 @@ RemoteRefsOption = Annotated[
 ]
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", help="Relative $refs may not leave this folder (default: the git "
-                 "work tree holding the document, else the working directory if it holds the "
-                 "document, else the document's folder).", file_okay=False),
+    typer.Option(
+        "--root",
+        help="Relative $refs may not leave this folder (default: the git "
+        "work tree holding the document, else the working directory if it holds the "
+        "document, else the document's folder).",
+        file_okay=False,
+    ),
 ]
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)i?[bB]?\s*$")
@@ -70,5 +80,6 @@ def parse_size(text: str) -> int:
 
 
 def make_limits(max_size: str, max_depth: int, allow_remote_refs: bool) -> Limits:
-    return Limits(max_bytes=parse_size(max_size), max_depth=max_depth,
-                  allow_remote_refs=allow_remote_refs)
+    return Limits(
+        max_bytes=parse_size(max_size), max_depth=max_depth, allow_remote_refs=allow_remote_refs
+    )

@@ -27,8 +27,11 @@ from apigov.spec.loader import Loader
 def validate(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Files, folders (contracts layout), '-' for stdin, or REV:path.", metavar="PATH...",
-                       show_default=False),
+        typer.Argument(
+            help="Files, folders (contracts layout), '-' for stdin, or REV:path.",
+            metavar="PATH...",
+            show_default=False,
+        ),
     ],
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -49,5 +50,8 @@ def validate_targets(targets: Sequence[str], loader: Loader) -> Report:
     for target in loader.expand(targets):
         document = loader.load(target)
         report.inputs.append(document.name)
-        report.findings.extend(validate_document(document))
+        report.findings.extend(
+            replace(finding, service=finding.service or document.service)
+            for finding in validate_document(document)
+        )
     return report

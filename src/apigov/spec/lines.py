@@ -19,7 +19,7 @@ import ryml
 
 
 class _PyBuffer(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012 - ctypes needs a class attribute list
+    _fields_ = [
         ("buf", ctypes.c_void_p),
         ("obj", ctypes.py_object),
         ("len", ctypes.c_ssize_t),

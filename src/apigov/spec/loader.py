@@ -53,6 +53,8 @@ class Loader:
         # (referring file's key, file part of the $ref) -> target; most refs repeat a few files.
         self._ref_files: dict[tuple[str, str], Source] = {}
         self._real_folders: dict[str, str] = {}
+        # Files found by walking a folder target may refer anywhere under that folder.
+        self._folder_roots: dict[str, Path] = {}
 
     # ---- targets -------------------------------------------------------------------------
 
@@ -64,8 +66,14 @@ class Loader:
             if target != "-" and path.is_dir():
                 found = sorted(_contract_files(path))
                 if not found:
-                    raise InputError(display_name(path), "folder holds no contract files "
-                                     "(openapi.yaml, swagger.yaml, pacts/*.json, service.yaml)")
+                    raise InputError(
+                        display_name(path),
+                        "folder holds no contract files "
+                        "(openapi.yaml, swagger.yaml, pacts/*.json, service.yaml)",
+                    )
+                folder = path.resolve()
+                for found_path in found:
+                    self._folder_roots[os.path.realpath(found_path)] = folder
                 expanded.extend(str(p) for p in found)
             else:
                 expanded.append(target)
@@ -78,8 +86,21 @@ class Loader:
         if cached is not None:
             return cached
         document = self._build(source)
+        document.service = self._service_of(source)
         self._documents[source.key] = document
         return document
+
+    def _service_of(self, source: Source) -> str | None:
+        """Contracts layout: the folder holding service.yaml (or holding the pacts/ folder)."""
+        if source.key.startswith("git:") or source.key == "-" or _URL.match(source.key):
+            return None
+        folder = Path(source.key).parent
+        if folder.name == "pacts":
+            folder = folder.parent
+        for name in SERVICE_FILE_NAMES:
+            if (folder / name).is_file():
+                return folder.name
+        return None
 
     # ---- sources -------------------------------------------------------------------------
 
@@ -151,8 +172,7 @@ class Loader:
             if version != "2.0":
                 raise _version_error(source, "swagger", version)
         files, targets = self._resolve_refs(source)
-        spec = ApiSpec(source=source, version=version, document=data, files=files,
-                       targets=targets)
+        spec = ApiSpec(source=source, version=version, document=data, files=files, targets=targets)
         if version == "2.0":
             normalized = normalize_swagger2(data, lambda ref: spec.resolve(ref).node)
             spec.document = normalized.document
@@ -179,13 +199,17 @@ class Loader:
                 if file_part:
                     target_source = self._ref_files.get((source.key, file_part))
                     if target_source is None:
-                        target_source = self._ref_source(source, file_part, ref, site_pointer,
-                                                         root_folder)
+                        target_source = self._ref_source(
+                            source, file_part, ref, site_pointer, root_folder
+                        )
                         self._ref_files[(source.key, file_part)] = target_source
                     if target_source.key not in files:
                         if len(files) >= self.limits.max_files:
-                            raise _at(source, site_pointer, f"more than {self.limits.max_files:,} "
-                                      "files reached through $ref")
+                            raise _at(
+                                source,
+                                site_pointer,
+                                f"more than {self.limits.max_files:,} files reached through $ref",
+                            )
                         files[target_source.key] = target_source
                         queue.append(target_source)
                 else:
@@ -211,9 +235,12 @@ class Loader:
         if root.key.startswith("git:") or _URL.match(root.key) or root.key == "-":
             return None if root.key != "-" else Path.cwd().resolve()
         path = Path(root.key)
+        given = self._folder_roots.get(root.key)
         top = git_top(path)
         if top is not None:
             return top.resolve()
+        if given is not None:
+            return given
         cwd = Path.cwd().resolve()
         return cwd if path.is_relative_to(cwd) else path.parent.resolve()
 
@@ -223,8 +250,11 @@ class Loader:
         if _URL.match(file_part) or file_part.startswith("//") or _URL.match(source.key):
             url = urllib.parse.urljoin(source.key if _URL.match(source.key) else "", file_part)
             if not self.limits.allow_remote_refs:
-                raise _at(source, site, f"remote $ref {ref!r} refused (pass --allow-remote-refs "
-                          "to fetch it)")
+                raise _at(
+                    source,
+                    site,
+                    f"remote $ref {ref!r} refused (pass --allow-remote-refs to fetch it)",
+                )
             if not _URL.match(url):
                 raise _at(source, site, f"cannot resolve $ref {ref!r}")
             return self._url_source(url)
@@ -239,17 +269,21 @@ class Loader:
         if root_folder is not None and not (
             real.startswith(str(root_folder) + os.sep) or real == str(root_folder)
         ):
-            raise _at(source, site, f"$ref {ref!r} escapes the root folder "
-                      f"{display_name(root_folder)} (set --root to widen it)")
+            raise _at(
+                source,
+                site,
+                f"$ref {ref!r} escapes the root folder "
+                f"{display_name(root_folder)} (set --root to widen it)",
+            )
         target = Path(real)
         try:
             return self._file_source(target, real)
         except InputError as exc:
             if exc.message == "no such file":
-                raise _at(source, site, f"unresolvable $ref {ref!r}: no file "
-                          f"{display_name(target)}") from None
+                raise _at(
+                    source, site, f"unresolvable $ref {ref!r}: no file {display_name(target)}"
+                ) from None
             raise
-
 
     def _realpath(self, path: str) -> str:
         """os.path.realpath, with the folder part cached: thousands of refs share few folders."""
@@ -331,7 +365,7 @@ def _refuse_cycles(
         while node is not None and node in chain and node not in done:
             if node in on_trail:
                 source, pointer = sites[node]
-                loop = trail[trail.index(node):] + [node]
+                loop = [*trail[trail.index(node) :], node]
                 names = " -> ".join(p or "#" for _, p in loop)
                 raise _at(source, pointer, f"$ref cycle: {names}")
             trail.append(node)

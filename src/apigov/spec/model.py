@@ -33,6 +33,8 @@ class ApiSpec:
     document: dict[str, Any]
     files: dict[str, Source]
     origins: OriginMap | None = None
+    service: str | None = None
+    """The service owning this document (contracts layout), when known."""
     targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
     """Resolved references to other files: (key of the referring file, ref string) -> target."""
 
@@ -57,8 +59,7 @@ class ApiSpec:
             return source.locate(pointer)
         original = self.origins.original(pointer) if self.origins is not None else pointer
         location = self.source.locate(original)
-        return Location(location.file, pointer=original, line=location.line,
-                        column=location.column)
+        return Location(location.file, pointer=original, line=location.line, column=location.column)
 
     def resolve(self, ref: str, source: Source | None = None) -> RefTarget:
         """Follow one `$ref` written in `source` (default: the root document)."""
@@ -72,9 +73,9 @@ class ApiSpec:
             raise KeyError(ref)
         return found
 
-    def deref(self, node: Any, source: Source | None = None, *, limit: int = 64) -> tuple[
-        Any, Source | None
-    ]:
+    def deref(
+        self, node: Any, source: Source | None = None, *, limit: int = 64
+    ) -> tuple[Any, Source | None]:
         """Follow `$ref`s until a node that is not a pure reference (cycles were refused at load).
 
         Returns the node and the file it lives in (None for the root document).
@@ -97,6 +98,7 @@ class PactFile:
     version: str
     consumer: str
     provider: str
+    service: str | None = None
 
     @property
     def name(self) -> str:
@@ -115,6 +117,7 @@ class ServiceFile:
     """A service.yaml: who owns a service and what it owns."""
 
     source: Source
+    service: str | None = None
 
     @property
     def name(self) -> str:

@@ -28,12 +28,33 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _DATA_KEYS = frozenset({"example", "default", "enum", "const"})
 # ...unless the mapping holding that key is a map of names (a response or property may be
 # called `default`).
-_NAME_MAPS = frozenset({
-    "properties", "patternProperties", "responses", "schemas", "definitions", "parameters",
-    "examples", "headers", "securitySchemes", "securityDefinitions", "links", "callbacks",
-    "requestBodies", "pathItems", "webhooks", "$defs", "definitions", "dependentSchemas",
-    "content", "encoding", "variables", "mapping", "scopes", "paths",
-})
+_NAME_MAPS = frozenset(
+    {
+        "properties",
+        "patternProperties",
+        "responses",
+        "schemas",
+        "definitions",
+        "parameters",
+        "examples",
+        "headers",
+        "securitySchemes",
+        "securityDefinitions",
+        "links",
+        "callbacks",
+        "requestBodies",
+        "pathItems",
+        "webhooks",
+        "$defs",
+        "dependentSchemas",
+        "content",
+        "encoding",
+        "variables",
+        "mapping",
+        "scopes",
+        "paths",
+    }
+)
 # Every JSON string literal, and whether a colon follows it (then it is a key). Matching every
 # literal keeps the scan in step: a quote outside a literal always starts one.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
@@ -64,14 +85,16 @@ def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
     nul = raw.find(b"\x00")
     if nul >= 0:
         line, column = _position(raw, nul)
-        raise InputError(name, "binary content (a NUL byte), not a text document", line=line,
-                         column=column)
+        raise InputError(
+            name, "binary content (a NUL byte), not a text document", line=line, column=column
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, column = _position(raw, exc.start)
-        raise InputError(name, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line=line,
-                         column=column) from None
+        raise InputError(
+            name, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line=line, column=column
+        ) from None
     stripped = text.lstrip()
     if not stripped or not _has_content(stripped):
         raise InputError(name, "empty document")
@@ -82,8 +105,10 @@ def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
         data, fmt = _parse_yaml(raw, text, name, limits), "yaml"
 
     if not isinstance(data, dict):
-        kind = "a sequence (or several YAML documents)" if isinstance(data, list) else (
-            "empty" if data is None else f"a single {type(data).__name__} value"
+        kind = (
+            "a sequence (or several YAML documents)"
+            if isinstance(data, list)
+            else ("empty" if data is None else f"a single {type(data).__name__} value")
         )
         raise InputError(name, f"the top level is {kind}, not a mapping")
     parsed = Parsed(data=data, format=fmt)
@@ -110,8 +135,9 @@ def _parse_json(raw: bytes, text: str, name: str, limits: Limits) -> Any:
         if "depth limit" in str(exc) or "recursion" in str(exc).lower():
             raise InputError(name, f"nesting deeper than the limit of {limits.max_depth}") from None
         if name.endswith(".json"):
-            raise InputError(name, f"invalid JSON: {exc.msg}", line=exc.lineno,
-                             column=exc.colno) from None
+            raise InputError(
+                name, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno
+            ) from None
     # Not JSON after all: a YAML flow mapping such as `{a: 1}` is legal YAML.
     return _parse_yaml(raw, text, name, limits)
 
@@ -159,12 +185,12 @@ def _guard_yaml_depth(raw: bytes, text: str, name: str, limits: Limits) -> None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limits.max_depth:
-                    mark = event.start_mark
+                    start = event.start_mark
                     raise InputError(
                         name,
                         f"nesting deeper than the limit of {limits.max_depth}",
-                        line=mark.line + 1,
-                        column=mark.column + 1,
+                        line=start.line + 1 if start is not None else None,
+                        column=start.column + 1 if start is not None else None,
                     )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -207,8 +233,7 @@ def _yaml_error(raw: bytes, name: str, message: str, limits: Limits) -> InputErr
     match = _YAML_POS.search(first)
     reason = lines[-1] if len(lines) > 1 else first
     if match:
-        return InputError(name, f"invalid YAML: {reason}", line=int(match[1]),
-                          column=int(match[2]))
+        return InputError(name, f"invalid YAML: {reason}", line=int(match[1]), column=int(match[2]))
     return InputError(name, f"invalid YAML: {reason}")
 
 
@@ -237,8 +262,11 @@ def _walk(parsed: Parsed, name: str, limits: Limits) -> int:
         if len(path) > max_depth:
             from apigov.spec.pointer import join
 
-            raise InputError(name, f"nesting deeper than the limit of {max_depth}",
-                             pointer=join(path[:max_depth]))
+            raise InputError(
+                name,
+                f"nesting deeper than the limit of {max_depth}",
+                pointer=join(path[:max_depth]),
+            )
         if type(node) is dict:
             keys += len(node)
             if not all(type(k) is str for k in node):
@@ -286,5 +314,6 @@ def _check_json_duplicates(raw: bytes, name: str, parsed_keys: int) -> None:
     dup = find_duplicate_key(raw)
     if dup is not None:
         key, first_line, second_line = dup
-        raise InputError(name, f"duplicate mapping key {key!r} (first at line {first_line})",
-                         line=second_line)
+        raise InputError(
+            name, f"duplicate mapping key {key!r} (first at line {first_line})", line=second_line
+        )

@@ -31,12 +31,14 @@ from apigov.spec.sources import Source
 _SCHEMA_FOLDERS = {"2.0": "v2.0", "3.0": "v3.0", "3.1": "v3.1", "3.2": "v3.2"}
 _OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _DIALECT_202012 = "https://json-schema.org/draft/2020-12/schema"
-_OAS_DIALECTS = frozenset({
-    "https://spec.openapis.org/oas/3.1/dialect/base",
-    "https://spec.openapis.org/oas/3.1/dialect/2024-11-10",
-    "https://spec.openapis.org/oas/3.2/dialect/2025-09-17",
-    "https://spec.openapis.org/oas/3.2/dialect/base",
-})
+_OAS_DIALECTS = frozenset(
+    {
+        "https://spec.openapis.org/oas/3.1/dialect/base",
+        "https://spec.openapis.org/oas/3.1/dialect/2024-11-10",
+        "https://spec.openapis.org/oas/3.2/dialect/2025-09-17",
+        "https://spec.openapis.org/oas/3.2/dialect/base",
+    }
+)
 _MAX_MESSAGE = 240
 
 
@@ -95,9 +97,15 @@ def _message(message: str, pointer: str) -> str:
     """jsonschema-rs starts many messages with the whole failing value: keep them short."""
     if len(message) <= _MAX_MESSAGE:
         return message
-    for marker in (" is not valid under any of the schemas", " is not of type",
-                   " is not valid under", " should not be valid", " has unexpected properties",
-                   " does not match", " is valid under more than one"):
+    for marker in (
+        " is not valid under any of the schemas",
+        " is not of type",
+        " is not valid under",
+        " should not be valid",
+        " has unexpected properties",
+        " does not match",
+        " is valid under more than one",
+    ):
         at = message.find(marker)
         if at > 0:
             return f"value at {pointer or '/'}{message[at:]}"[:_MAX_MESSAGE]
@@ -120,9 +128,9 @@ class _Semantics:
             self.dialect = document["jsonSchemaDialect"]
 
     # A place in some file of the spec: (node, file or None for the root document, pointer).
-    def deref(self, node: Any, source: Source | None, pointer: str) -> tuple[
-        Any, Source | None, str
-    ]:
+    def deref(
+        self, node: Any, source: Source | None, pointer: str
+    ) -> tuple[Any, Source | None, str]:
         for _ in range(64):
             if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
                 break
@@ -134,10 +142,22 @@ class _Semantics:
             node, pointer = target.node, target.pointer
         return node, source, pointer
 
-    def report(self, id: str, message: str, source: Source | None, pointer: str) -> None:
+    def report(
+        self,
+        id: str,
+        message: str,
+        source: Source | None,
+        pointer: str,
+        operation: str | None = None,
+    ) -> None:
         self.findings.append(
-            Finding(id=id, level=Level.ERROR, message=message,
-                    location=self.spec.locate(pointer, source))
+            Finding(
+                id=id,
+                level=Level.ERROR,
+                message=message,
+                location=self.spec.locate(pointer, source),
+                operation=operation,
+            )
         )
 
     def run(self) -> list[Finding]:
@@ -157,8 +177,12 @@ class _Semantics:
                 name = tag.get("name") if isinstance(tag, dict) else None
                 if isinstance(name, str):
                     if name in seen:
-                        self.report("oas-duplicate-tag", f"Duplicate tag name {name!r}", None,
-                                    f"/tags/{index}/name")
+                        self.report(
+                            "oas-duplicate-tag",
+                            f"Duplicate tag name {name!r}",
+                            None,
+                            f"/tags/{index}/name",
+                        )
                     seen.add(name)
         return self.findings
 
@@ -172,17 +196,27 @@ class _Semantics:
                 self.operation(url, method, item[method], source, f"{pointer}/{method}", shared)
 
     def operation(
-        self, url: str, method: str, operation: Any, source: Source | None, pointer: str,
+        self,
+        url: str,
+        method: str,
+        operation: Any,
+        source: Source | None,
+        pointer: str,
         shared: list[tuple[str, str]],
     ) -> None:
         if not isinstance(operation, dict):
             return
+        name = f"{method.upper()} {url}"
         operation_id = operation.get("operationId")
         if isinstance(operation_id, str):
             if operation_id in self.operation_ids:
-                self.report("oas-duplicate-operation-id",
-                            f"Operation ID {operation_id!r} for {method!r} in {url!r} is not unique",
-                            source, pointer + "/operationId")
+                self.report(
+                    "oas-duplicate-operation-id",
+                    f"Operation ID {operation_id!r} for {method!r} in {url!r} is not unique",
+                    source,
+                    pointer + "/operationId",
+                    name,
+                )
             self.operation_ids.add(operation_id)
         responses = operation.get("responses")
         if isinstance(responses, dict):
@@ -196,18 +230,27 @@ class _Semantics:
         own = self.parameters(operation.get("parameters"), source, pointer + "/parameters")
         declared = {name for name, where in own + shared if where == "path"}
         in_template = {field for _, field, _, _ in string.Formatter().parse(url) if field}
-        for name in sorted(in_template - declared):
-            self.report("oas-path-parameter-undeclared",
-                        f"Path parameter {name!r} for {method!r} operation in {url!r} is not "
-                        "declared", source, pointer)
-        for name in sorted(declared - in_template):
-            self.report("oas-path-parameter-not-in-path",
-                        f"Path parameter {name!r} for {method!r} operation in {url!r} is not in "
-                        "the path template", source, pointer)
+        for param in sorted(in_template - declared):
+            self.report(
+                "oas-path-parameter-undeclared",
+                f"Path parameter {param!r} for {method!r} operation in {url!r} is not declared",
+                source,
+                pointer,
+                name,
+            )
+        for param in sorted(declared - in_template):
+            self.report(
+                "oas-path-parameter-not-in-path",
+                f"Path parameter {param!r} for {method!r} operation in {url!r} is not in "
+                "the path template",
+                source,
+                pointer,
+                name,
+            )
 
-    def parameters(self, parameters: Any, source: Source | None, pointer: str) -> list[
-        tuple[str, str]
-    ]:
+    def parameters(
+        self, parameters: Any, source: Source | None, pointer: str
+    ) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         if not isinstance(parameters, list):
             return found
@@ -220,8 +263,12 @@ class _Semantics:
             if not isinstance(name, str) or not isinstance(where, str):
                 continue
             if (name, where) in seen:
-                self.report("oas-duplicate-parameter", f"Duplicate parameter {name!r} in {where}",
-                            source, f"{pointer}/{index}")
+                self.report(
+                    "oas-duplicate-parameter",
+                    f"Duplicate parameter {name!r} in {where}",
+                    source,
+                    f"{pointer}/{index}",
+                )
             seen.add((name, where))
             found.append((name, where))
             if "schema" in node:
@@ -241,14 +288,25 @@ class _Semantics:
             if isinstance(media, dict) and "schema" in media:
                 self.schema(media["schema"], source, jp.child(pointer, media_type) + "/schema")
 
-    def schema(self, schema: Any, source: Source | None, pointer: str, *, top: bool = True,
-               require_properties: bool = True) -> None:
+    def schema(
+        self,
+        schema: Any,
+        source: Source | None,
+        pointer: str,
+        *,
+        top: bool = True,
+        require_properties: bool = True,
+    ) -> None:
         schema, source, pointer = self.deref(schema, source, pointer)
         if isinstance(schema, bool):
             return
         if not isinstance(schema, dict):
-            self.report("oas-invalid-schema", f"{_short(schema)} is not of type 'object', "
-                        "'boolean'", source, pointer)
+            self.report(
+                "oas-invalid-schema",
+                f"{_short(schema)} is not of type 'object', 'boolean'",
+                source,
+                pointer,
+            )
             return
         if top and id(schema) not in self.meta_checked:
             self.meta_checked.add(id(schema))
@@ -263,37 +321,51 @@ class _Semantics:
             if isinstance(members, list):
                 for index, member in enumerate(members):
                     member_pointer = f"{pointer}/{keyword}/{index}"
-                    self.schema(member, source, member_pointer, top=False,
-                                require_properties=False)
+                    self.schema(member, source, member_pointer, top=False, require_properties=False)
                     if keyword == "allOf":
                         nested |= self.property_names(member, source, member_pointer, set())
         for keyword in ("not", "items"):
             if keyword in schema:
-                self.schema(schema[keyword], source, f"{pointer}/{keyword}", top=False,
-                            require_properties=False)
+                self.schema(
+                    schema[keyword],
+                    source,
+                    f"{pointer}/{keyword}",
+                    top=False,
+                    require_properties=False,
+                )
         properties = schema.get("properties")
         if isinstance(properties, dict):
             for name, sub in properties.items():
-                self.schema(sub, source, jp.child(pointer + "/properties", name), top=False,
-                            require_properties=False)
+                self.schema(
+                    sub,
+                    source,
+                    jp.child(pointer + "/properties", name),
+                    top=False,
+                    require_properties=False,
+                )
         required = schema.get("required")
         if "allOf" in schema and require_properties and isinstance(required, list):
             defined = set(properties) if isinstance(properties, dict) else set()
             missing = [
-                name for name in required if isinstance(name, str) and name not in defined
-                and name not in nested
+                name
+                for name in required
+                if isinstance(name, str) and name not in defined and name not in nested
             ]
             if missing:
-                self.report("oas-required-property-undefined",
-                            f"Required list has not defined properties: {missing}", source,
-                            pointer + "/required")
+                self.report(
+                    "oas-required-property-undefined",
+                    f"Required list has not defined properties: {missing}",
+                    source,
+                    pointer + "/required",
+                )
         if "default" in schema:
             value = schema["default"]
             if value is not None or schema.get("nullable") is not True:
                 self.check_default(schema, value, source, pointer)
 
-    def property_names(self, schema: Any, source: Source | None, pointer: str,
-                       seen: set[int]) -> set[str]:
+    def property_names(
+        self, schema: Any, source: Source | None, pointer: str, seen: set[int]
+    ) -> set[str]:
         schema, source, pointer = self.deref(schema, source, pointer)
         if not isinstance(schema, dict) or id(schema) in seen:
             return set()
@@ -304,8 +376,9 @@ class _Semantics:
         for keyword in ("allOf", "anyOf", "oneOf"):
             if isinstance(schema.get(keyword), list):
                 for index, member in enumerate(schema[keyword]):
-                    names |= self.property_names(member, source, f"{pointer}/{keyword}/{index}",
-                                                 seen)
+                    names |= self.property_names(
+                        member, source, f"{pointer}/{keyword}/{index}", seen
+                    )
         for keyword in ("items", "not"):
             if keyword in schema:
                 names |= self.property_names(schema[keyword], source, f"{pointer}/{keyword}", seen)
@@ -317,33 +390,47 @@ class _Semantics:
             return True
         dialect = schema.get("$schema", self.dialect)
         if not isinstance(dialect, str):
-            self.report("oas-invalid-schema", f"Unknown JSON Schema dialect: {dialect!r}", source,
-                        pointer)
+            self.report(
+                "oas-invalid-schema", f"Unknown JSON Schema dialect: {dialect!r}", source, pointer
+            )
             return False
         if dialect in _OAS_DIALECTS:
             dialect = _DIALECT_202012
         candidate = {**schema, "$schema": dialect}
         try:
-            errors = list(jsonschema_rs.meta.iter_errors(candidate)) if hasattr(
-                jsonschema_rs.meta, "iter_errors") else _meta_errors(candidate)
+            errors = (
+                list(jsonschema_rs.meta.iter_errors(candidate))
+                if hasattr(jsonschema_rs.meta, "iter_errors")
+                else _meta_errors(candidate)
+            )
         except jsonschema_rs.ReferencingError:
-            self.report("oas-invalid-schema", f"Unknown JSON Schema dialect: {dialect!r}", source,
-                        pointer)
+            self.report(
+                "oas-invalid-schema", f"Unknown JSON Schema dialect: {dialect!r}", source, pointer
+            )
             return False
         for error in errors[:1]:
             where = jp.join(error.instance_path)
-            self.report("oas-invalid-schema", _message(error.message, pointer + where), source,
-                        pointer + where)
+            self.report(
+                "oas-invalid-schema",
+                _message(error.message, pointer + where),
+                source,
+                pointer + where,
+            )
         return not errors
 
-    def check_default(self, schema: dict[str, Any], value: Any, source: Source | None,
-                      pointer: str) -> None:
+    def check_default(
+        self, schema: dict[str, Any], value: Any, source: Source | None, pointer: str
+    ) -> None:
         if self._default_checker is None:
             self._default_checker = _DefaultChecker(self.spec)
         message = self._default_checker.error(source, pointer, value)
         if message is not None:
-            self.report("oas-invalid-default", f"default value is invalid: {message}", source,
-                        pointer + "/default")
+            self.report(
+                "oas-invalid-default",
+                f"default value is invalid: {message}",
+                source,
+                pointer + "/default",
+            )
 
 
 def _meta_errors(schema: dict[str, Any]) -> list[Any]:
@@ -384,22 +471,21 @@ class _DefaultChecker:
         resources_: list[tuple[str, Resource[Any]]] = []
         for key, source in spec.files.items():
             contents = spec.document if source is spec.source else source.data
-            resources_.append((_uri(key), Resource(contents=contents,
-                                                   specification=specification)))
+            resources_.append((_uri(key), specification.create_resource(contents)))
         self.registry: Registry[Any] = Registry().with_resources(resources_)
 
     def error(self, source: Source | None, pointer: str, value: Any) -> str | None:
-        from jsonschema.exceptions import _RefResolutionError  # noqa: PLC2701
         from referencing.exceptions import Unresolvable
 
         holder = source or self.spec.source
         wrapper = {"$ref": f"{_uri(holder.key)}#{pointer}"}
-        validator = self.validator_cls(wrapper, registry=self.registry,
-                                       format_checker=self.format_checker)
+        validator = self.validator_cls(
+            wrapper, registry=self.registry, format_checker=self.format_checker
+        )
         try:
             for error in validator.iter_errors(value):
                 return str(error.message)[:_MAX_MESSAGE]
-        except (Unresolvable, _RefResolutionError):
+        except Unresolvable:  # jsonschema's own ref error subclasses this
             return None
         return None
 

@@ -1,0 +1,135 @@
+"""The command-line contract: exit codes, formats, --output, --fail-on, the fleet."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from helpers import CONTRACTS, REPO, SHARED, run_apigov
+
+REPORT_SCHEMA = REPO / "src" / "apigov" / "report" / "schemas" / "report.schema.json"
+SARIF_SCHEMA = SHARED / "conformance" / "sarif" / "sarif-schema-2.1.0.json"
+
+
+@pytest.fixture
+def broken_fleet(tmp_path: Path) -> tuple[Path, dict[str, int]]:
+    """A copy of the example fleet with three problems; returns it and the lines, found by hand."""
+    fleet = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS, fleet)
+    payments = fleet / "payments" / "openapi.yaml"
+    text = payments.read_text(encoding="utf-8")
+    assert "operationId: getPayment\n" in text
+    text = text.replace("operationId: getPayment\n", "operationId: listPayments\n", 1)
+    payments.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    duplicate_line = [
+        i for i, ln in enumerate(lines, 1) if ln.strip() == "operationId: listPayments"
+    ][1]
+
+    service = fleet / "inventory" / "service.yaml"
+    service_text = service.read_text(encoding="utf-8")
+    service.write_text(service_text.replace("tier: ", "tier: 7 # was ", 1), encoding="utf-8")
+    tier_line = next(
+        i for i, ln in enumerate(service_text.splitlines(), 1) if ln.startswith("tier:")
+    )
+
+    pact = next((fleet / "orders" / "pacts").glob("orders-payments.json"))
+    data = json.loads(pact.read_text(encoding="utf-8"))
+    del data["consumer"]["name"]
+    pact.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return fleet, {"payments": duplicate_line, "inventory": tier_line, "pact": 2}
+
+
+def test_the_example_fleet_is_valid() -> None:
+    result = run_apigov("validate", "contracts/")
+    assert result.code == 0, result.stdout + result.stderr
+    assert result.stdout == "No problems found in 15 documents.\n"
+
+
+def test_a_broken_copy_reports_each_problem_with_file_and_line(
+    broken_fleet: tuple[Path, dict[str, int]],
+) -> None:
+    fleet, lines = broken_fleet
+    result = run_apigov("validate", "contracts", cwd=fleet.parent)
+    assert result.code == 1, result.stderr
+    out = result.stdout
+    assert f"contracts/payments/openapi.yaml:{lines['payments']}:7" in out
+    assert f"contracts/inventory/service.yaml:{lines['inventory']}:" in out
+    assert f"contracts/orders/pacts/orders-payments.json:{lines['pact']}:" in out
+    assert out.rstrip().endswith("3 errors, 0 warnings, 0 info in 15 documents")
+
+
+def test_json_output_follows_its_schema_and_names_the_service(
+    broken_fleet: tuple[Path, dict[str, int]],
+) -> None:
+    fleet, lines = broken_fleet
+    result = run_apigov("validate", "contracts", "--format", "json", cwd=fleet.parent)
+    assert result.code == 1
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, json.loads(REPORT_SCHEMA.read_text(encoding="utf-8")))
+    assert report["command"] == "validate"
+    assert report["summary"] == {"error": 3, "warning": 0, "info": 0}
+    by_id = {f["id"]: f for f in report["findings"]}
+    duplicate = by_id["oas-duplicate-operation-id"]
+    assert duplicate["service"] == "payments"
+    assert duplicate["operation"] == "GET /payments/{paymentId}"
+    assert duplicate["location"]["line"] == lines["payments"]
+    assert by_id["service-structure"]["service"] == "inventory"
+    assert by_id["pact-structure"]["service"] == "orders"
+
+
+def test_sarif_output_is_valid_sarif(broken_fleet: tuple[Path, dict[str, int]]) -> None:
+    fleet, _ = broken_fleet
+    result = run_apigov("validate", "contracts", "--format", "sarif", cwd=fleet.parent)
+    assert result.code == 1
+    sarif = json.loads(result.stdout)
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    assert len(sarif["runs"][0]["results"]) == 3
+
+
+def test_junit_and_markdown(broken_fleet: tuple[Path, dict[str, int]]) -> None:
+    fleet, _ = broken_fleet
+    junit = run_apigov("validate", "contracts", "--format", "junit", cwd=fleet.parent)
+    root = ET.fromstring(junit.stdout)
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("15", "3")
+    markdown = run_apigov("validate", "contracts", "--format", "markdown", cwd=fleet.parent)
+    assert markdown.code == 1
+    assert "oas-duplicate-operation-id" in markdown.stdout
+    assert markdown.stdout.count("\n| ") >= 4  # header, separator, three rows
+
+
+def test_output_file_and_fail_on(tmp_path: Path, broken_fleet: tuple[Path, dict[str, int]]) -> None:
+    fleet, _ = broken_fleet
+    target = tmp_path / "out" / "report.json"
+    result = run_apigov("validate", "contracts", "-f", "json", "-o", str(target), cwd=fleet.parent)
+    assert result.code == 1
+    assert result.stdout == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["summary"]["error"] == 3
+    assert not list(target.parent.glob(".*.tmp"))
+    assert run_apigov("validate", "contracts", "--fail-on", "never", cwd=fleet.parent).code == 0
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run_apigov().code in (0, 2)  # help
+    assert run_apigov("validate").code == 2
+    bad_format = run_apigov("validate", "contracts", "--format", "xml")
+    assert bad_format.code == 2
+    assert "Traceback" not in bad_format.stderr
+    assert run_apigov("validate", "contracts", "--max-size", "lots").code == 2
+    assert run_apigov("nonsense").code == 2
+
+
+def test_version() -> None:
+    result = run_apigov("--version")
+    assert result.code == 0
+    from apigov import __version__
+
+    assert result.stdout.strip() == f"apigov {__version__}"
