@@ -22,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command(name="validate")(validate)
+# Each capability registers its command (or command group) below, one line each.
 
 
 def _version(value: bool) -> None:
