@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,10 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert result.code == 2
     assert "Traceback" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("apigov: error: list.yaml")
+
+
+def test_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")  # opening a FIFO for reading would wait for a writer
+    result = run_apigov("validate", "pipe.yaml", cwd=tmp_path, timeout=20)
+    assert result.code == 2
+    assert result.stderr == "apigov: error: pipe.yaml: not a regular file\n"

@@ -114,12 +114,13 @@ class Loader:
                 return self._git_source(git)
         return self._file_source(path)
 
-    def _file_source(self, path: Path, real: str | None = None) -> Source:
+    def _file_source(self, path: Path | str, real: str | None = None) -> Source:
         key = real or os.path.realpath(path)
         known = self._sources.get(key)
         if known is not None:
             return known
-        return self._parse(key, display_name(path), read_file(path, self.limits))
+        name = display_name(path)
+        return self._parse(key, name, read_file(key, self.limits, name))
 
     def _git_source(self, location: GitLocation) -> Source:
         known = self._sources.get(location.key)
@@ -275,13 +276,12 @@ class Loader:
                 f"$ref {ref!r} escapes the root folder "
                 f"{display_name(root_folder)} (set --root to widen it)",
             )
-        target = Path(real)
         try:
-            return self._file_source(target, real)
+            return self._file_source(real, real)
         except InputError as exc:
             if exc.message == "no such file":
                 raise _at(
-                    source, site, f"unresolvable $ref {ref!r}: no file {display_name(target)}"
+                    source, site, f"unresolvable $ref {ref!r}: no file {display_name(real)}"
                 ) from None
             raise
 

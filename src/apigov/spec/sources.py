@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import stat
 import subprocess
 import sys
 import urllib.parse
@@ -65,27 +66,19 @@ def display_name(path: Path | str) -> str:
         cwd = os.getcwd()
         if text.startswith(cwd + os.sep):
             return text[len(cwd) + 1 :]
-    return Path(text).as_posix()
+    return text if os.sep == "/" else Path(text).as_posix()
 
 
 def digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def read_file(path: Path, limits: Limits) -> bytes:
-    name = display_name(path)
+def read_file(path: Path | str, limits: Limits, name: str | None = None) -> bytes:
+    """Read a regular file, refusing special files (a FIFO would block) and oversized ones."""
+    name = name or display_name(path)
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise InputError(
-                name,
-                f"document is {size:,} bytes, over the limit of {limits.max_bytes:,} "
-                "(raise it with --max-size)",
-            )
-        if not path.is_file():
-            raise InputError(name, "not a regular file")
-        with path.open("rb") as handle:
-            return handle.read(limits.max_bytes + 1)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; we refuse non-regular files.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InputError(name, "no such file") from None
     except IsADirectoryError:
@@ -94,6 +87,20 @@ def read_file(path: Path, limits: Limits) -> bytes:
         raise InputError(name, "permission denied") from None
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError(name, "not a regular file")
+        if status.st_size > limits.max_bytes:
+            raise InputError(
+                name,
+                f"document is {status.st_size:,} bytes, over the limit of {limits.max_bytes:,} "
+                "(raise it with --max-size)",
+            )
+        try:
+            return handle.read(limits.max_bytes + 1)
+        except OSError as exc:
+            raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
 
 
 def read_stdin(limits: Limits) -> bytes:
