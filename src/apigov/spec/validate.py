@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import string
+import urllib.parse
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -448,50 +449,53 @@ def _short(value: Any) -> str:
 
 
 class _DefaultChecker:
-    """Validates `default` values the way openapi-spec-validator does (openapi-schema-validator).
+    """Validates `default` values against their schemas, `$ref`s included.
 
-    Built lazily: most documents have few defaults, and its registry holds every file of the
-    spec so a default under a schema with nested `$ref`s is checked against the real schema.
+    Built lazily (most documents have few defaults): one jsonschema-rs registry holding every
+    file of the spec, so a default under a schema with nested `$ref`s is checked against the
+    real schema. 3.0 schemas are read as JSON Schema draft 4 (their base), 3.1+ as 2020-12, as
+    openapi-schema-validator does; a `null` default of a `nullable` schema is skipped by the
+    caller, as openapi-spec-validator does.
     """
 
     def __init__(self, spec: ApiSpec) -> None:
-        from openapi_schema_validator import (
-            OAS30Validator,
-            OAS31Validator,
-            oas30_format_checker,
-            oas31_format_checker,
-        )
-        from referencing import Registry, Resource
-        from referencing.jsonschema import DRAFT4, DRAFT202012
-
         self.spec = spec
-        modern = spec.major_minor not in ("2.0", "3.0")
-        self.validator_cls = OAS31Validator if modern else OAS30Validator
-        self.format_checker = oas31_format_checker if modern else oas30_format_checker
-        specification = DRAFT202012 if modern else DRAFT4
-        resources_: list[tuple[str, Resource[Any]]] = []
-        for key, source in spec.files.items():
-            contents = spec.document if source is spec.source else source.data
-            resources_.append((_uri(key), specification.create_resource(contents)))
-        self.registry: Registry[Any] = Registry().with_resources(resources_)
+        self.modern = spec.major_minor not in ("2.0", "3.0")
+        self.registry = jsonschema_rs.Registry(
+            [
+                (_uri(key), spec.document if source is spec.source else source.data)
+                for key, source in spec.files.items()
+            ]
+        )
 
     def error(self, source: Source | None, pointer: str, value: Any) -> str | None:
-        from referencing.exceptions import Unresolvable
-
         holder = source or self.spec.source
         wrapper = {"$ref": f"{_uri(holder.key)}#{pointer}"}
-        validator = self.validator_cls(
-            wrapper, registry=self.registry, format_checker=self.format_checker
-        )
+        cls = jsonschema_rs.Draft202012Validator if self.modern else jsonschema_rs.Draft4Validator
         try:
+            validator = cls(
+                wrapper, registry=self.registry, validate_formats=True, formats=_UNCHECKED_FORMATS
+            )
             for error in validator.iter_errors(value):
                 return str(error.message)[:_MAX_MESSAGE]
-        except Unresolvable:  # jsonschema's own ref error subclasses this
-            return None
+        except (jsonschema_rs.ReferencingError, ValueError):
+            return None  # a schema the engine cannot compile is reported by the schema checks
         return None
+
+
+def _accept(_value: str) -> bool:
+    return True
+
+
+# openapi-spec-validator (through jsonschema) checks these only when optional packages are
+# installed, which they normally are not; the reference verdict treats them as unchecked.
+_UNCHECKED_FORMATS = {
+    name: _accept
+    for name in ("uri", "uri-reference", "iri", "iri-reference", "uri-template", "idn-hostname")
+}
 
 
 def _uri(key: str) -> str:
     if key.startswith("/"):
-        return "file://" + key
-    return "apigov:" + key
+        return "file://" + urllib.parse.quote(key)
+    return "apigov:///" + urllib.parse.quote(key, safe="")
