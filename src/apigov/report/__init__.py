@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from apigov import __version__
 from apigov.findings import Report
-from apigov.report import github, json_format, junit, markdown, sarif, text
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit", "github")
 
@@ -23,16 +22,29 @@ def render(
 
     Raises ValueError for an unknown format.
     """
+    # Each format is imported on use: a command pays only for the format it prints.
     if fmt == "text":
+        from apigov.report import text
+
         return text.render(report, color=color)
     if fmt == "json":
+        from apigov.report import json_format
+
         return json_format.render(report, tool_version=tool_version)
     if fmt == "markdown":
+        from apigov.report import markdown
+
         return markdown.render(report)
     if fmt == "sarif":
+        from apigov.report import sarif
+
         return sarif.render(report, tool_version=tool_version)
     if fmt == "junit":
+        from apigov.report import junit
+
         return junit.render(report, tool_version=tool_version)
     if fmt == "github":
+        from apigov.report import github
+
         return github.render(report)
     raise ValueError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")

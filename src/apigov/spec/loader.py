@@ -18,7 +18,6 @@ from apigov.spec import pointer as jp
 from apigov.spec.errors import InputError
 from apigov.spec.limits import DEFAULT_LIMITS, Limits
 from apigov.spec.model import ApiSpec, Document, PactFile, RefTarget, ServiceFile
-from apigov.spec.normalize import normalize_swagger2
 from apigov.spec.parse import Parsed, parse_bytes
 from apigov.spec.sources import (
     GitLocation,
@@ -175,6 +174,8 @@ class Loader:
         files, targets = self._resolve_refs(source)
         spec = ApiSpec(source=source, version=version, document=data, files=files, targets=targets)
         if version == "2.0":
+            from apigov.spec.normalize import normalize_swagger2  # only 2.0 documents need it
+
             normalized = normalize_swagger2(data, lambda ref: spec.resolve(ref).node)
             spec.document = normalized.document
             spec.origins = normalized.origins

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apigov.findings import Location
 from apigov.spec import pointer as jp
-from apigov.spec.normalize import OriginMap
 from apigov.spec.sources import Source
+
+if TYPE_CHECKING:
+    from apigov.spec.normalize import OriginMap
 
 
 @dataclass(eq=False)

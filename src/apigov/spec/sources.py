@@ -14,7 +14,6 @@ import stat
 import subprocess
 import sys
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,9 +184,12 @@ def read_url(url: str, limits: Limits) -> bytes:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https"):
         raise InputError(url, f"unsupported URL scheme {parsed.scheme!r}")
-    request = urllib.request.Request(url, headers={"User-Agent": "apigov"})
+    # Imported here: only --allow-remote-refs needs it, and it costs every run its import time.
+    from urllib.request import Request, urlopen
+
+    request = Request(url, headers={"User-Agent": "apigov"})
     try:
-        with urllib.request.urlopen(request, timeout=limits.remote_timeout_s) as response:
+        with urlopen(request, timeout=limits.remote_timeout_s) as response:
             data: bytes = response.read(limits.max_bytes + 1)
     except OSError as exc:
         raise InputError(url, f"cannot fetch: {getattr(exc, 'reason', exc)}") from None
