@@ -191,25 +191,27 @@ class Loader:
         # Pure-reference chains: a `$ref` whose target is itself a `$ref`.
         chain: dict[tuple[str, str], tuple[str, str]] = {}
         sites: dict[tuple[str, str], tuple[Source, str]] = {}
+        # Many refs name the same target: resolve each (file, pointer) once.
+        resolved: dict[tuple[str, str], Any] = {}
         queue = [root]
         while queue:
             source = queue.pop()
             for path, ref in source.parsed.refs:
-                site_pointer = jp.join((*path, "$ref"))
                 file_part, _, fragment = ref.partition("#")
-                fragment = urllib.parse.unquote(fragment)
+                if "%" in fragment:
+                    fragment = urllib.parse.unquote(fragment)
                 if file_part:
                     target_source = self._ref_files.get((source.key, file_part))
                     if target_source is None:
                         target_source = self._ref_source(
-                            source, file_part, ref, site_pointer, root_folder
+                            source, file_part, ref, _site(path), root_folder
                         )
                         self._ref_files[(source.key, file_part)] = target_source
                     if target_source.key not in files:
                         if len(files) >= self.limits.max_files:
                             raise _at(
                                 source,
-                                site_pointer,
+                                _site(path),
                                 f"more than {self.limits.max_files:,} files reached through $ref",
                             )
                         files[target_source.key] = target_source
@@ -218,16 +220,22 @@ class Loader:
                     target_source = source
                 if fragment and not fragment.startswith("/"):
                     continue  # a JSON Schema anchor (`#name`): resolved by the schema engine
-                try:
-                    node = jp.resolve(target_source.data, fragment)
-                except jp.PointerError as exc:
-                    raise _at(source, site_pointer, f"unresolvable $ref {ref!r}: {exc}") from None
+                target_key = (target_source.key, fragment)
+                node = resolved.get(target_key, _MISSING)
+                if node is _MISSING:
+                    try:
+                        node = jp.resolve(target_source.data, fragment)
+                    except jp.PointerError as exc:
+                        raise _at(
+                            source, _site(path), f"unresolvable $ref {ref!r}: {exc}"
+                        ) from None
+                    resolved[target_key] = node
                 if file_part:
                     targets[(source.key, ref)] = RefTarget(target_source, fragment, node)
                 if isinstance(node, dict) and isinstance(node.get("$ref"), str):
                     here = (source.key, jp.join(path))
-                    chain[here] = (target_source.key, fragment)
-                    sites[here] = (source, site_pointer)
+                    chain[here] = target_key
+                    sites[here] = (source, _site(path))
         _refuse_cycles(chain, sites)
         return files, targets
 
@@ -295,6 +303,14 @@ class Loader:
             self._real_folders[folder] = real_folder
         candidate = os.path.join(real_folder, name)
         return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+
+_MISSING = object()
+
+
+def _site(path: tuple[str, ...]) -> str:
+    """The pointer of the `$ref` member of the mapping at `path` (errors name it)."""
+    return jp.join((*path, "$ref"))
 
 
 def _contract_files(folder: Path) -> Iterable[Path]:

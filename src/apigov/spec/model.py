@@ -39,6 +39,7 @@ class ApiSpec:
     """The service owning this document (contracts layout), when known."""
     targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
     """Resolved references to other files: (key of the referring file, ref string) -> target."""
+    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -67,9 +68,13 @@ class ApiSpec:
         """Follow one `$ref` written in `source` (default: the root document)."""
         holder = source or self.source
         if ref.startswith("#"):
-            pointer = ref[1:]
-            document = self.document if holder is self.source else holder.data
-            return RefTarget(holder, pointer, jp.resolve(document, pointer))
+            cached = self._local.get((holder.key, ref))
+            if cached is None:
+                pointer = ref[1:]
+                document = self.document if holder is self.source else holder.data
+                cached = RefTarget(holder, pointer, jp.resolve(document, pointer))
+                self._local[(holder.key, ref)] = cached
+            return cached
         found = self.targets.get((holder.key, ref))
         if found is None:
             raise KeyError(ref)

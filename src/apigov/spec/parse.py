@@ -60,7 +60,7 @@ _NAME_MAPS = frozenset(
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
 _deep_prefixes: dict[int, re.Pattern[bytes]] = {}
 # A `!` where a YAML tag may start (after space, line start or flow punctuation).
-_TAG_CANDIDATE = re.compile(rb"(?:^|[\s\[{,])!", re.MULTILINE)
+_TAG_CANDIDATE = re.compile(rb"(?<![^\s\[{,])!")
 
 
 @dataclass(slots=True)
@@ -158,7 +158,7 @@ def _parse_yaml(raw: bytes, text: str, name: str, limits: Limits) -> Any:
         raise _yaml_error(raw, name, str(exc), limits) from None
     except RecursionError:  # pragma: no cover - the depth guard runs first
         raise InputError(name, f"nesting deeper than the limit of {limits.max_depth}") from None
-    if _TAG_CANDIDATE.search(raw):
+    if b"!" in raw and _TAG_CANDIDATE.search(raw):
         _reject_tags(raw, name)
     return data
 
@@ -250,39 +250,61 @@ def _reject_tags(raw: bytes, name: str) -> None:
         )
 
 
+_STR_ONLY = {str}
+
+
 def _walk(parsed: Parsed, name: str, limits: Limits) -> int:
-    """One pass over the tree: depth limit, string keys, `$ref` collection. Returns key count."""
+    """One pass over the tree: depth limit, string keys, `$ref` collection. Returns key count.
+
+    Paths are kept as links `(parent link, key)` and only spelled out for the few nodes that
+    need them (`$ref`s, the node past the depth limit): building a tuple per node would make
+    the walk cost grow with depth.
+    """
     max_depth = limits.max_depth
     refs = parsed.refs
+    yaml_keys = parsed.format == "yaml"  # YAML `200:` is an int key; JSON keys are strings
     keys = 0
-    stack: list[tuple[Any, tuple[str, ...], bool]] = [(parsed.data, (), False)]
+    stack: list[tuple[Any, Any, int, bool]] = [(parsed.data, None, 0, False)]
     pop, push = stack.pop, stack.append
     while stack:
-        node, path, in_data = pop()
-        if len(path) > max_depth:
+        node, link, depth, in_data = pop()
+        if depth > max_depth:
             from apigov.spec.pointer import join
 
             raise InputError(
                 name,
                 f"nesting deeper than the limit of {max_depth}",
-                pointer=join(path[:max_depth]),
+                pointer=join(_spell(link)[:max_depth]),
             )
         if type(node) is dict:
             keys += len(node)
-            if not all(type(k) is str for k in node):
+            if yaml_keys and node and set(map(type, node)) != _STR_ONLY:
                 _stringify_keys(node)
             ref = node.get("$ref")
             if type(ref) is str and not in_data:
-                refs.append((path, ref))
+                refs.append((_spell(link), ref))
+            names_here = link is not None and link[1] in _NAME_MAPS
             for key, value in node.items():
-                if type(value) is dict or type(value) is list:
-                    data_here = key in _DATA_KEYS and not (path and path[-1] in _NAME_MAPS)
-                    push((value, (*path, key), in_data or data_here))
-        elif type(node) is list:
+                kind = type(value)
+                if kind is dict or kind is list:
+                    data_here = in_data or (key in _DATA_KEYS and not names_here)
+                    push((value, (link, key), depth + 1, data_here))
+        else:
             for index, value in enumerate(node):
-                if type(value) is dict or type(value) is list:
-                    push((value, (*path, str(index)), in_data))
+                kind = type(value)
+                if kind is dict or kind is list:
+                    push((value, (link, str(index)), depth + 1, in_data))
     return keys
+
+
+def _spell(link: Any) -> tuple[str, ...]:
+    """The path of a link chain, root first."""
+    parts: list[str] = []
+    while link is not None:
+        link, key = link
+        parts.append(key)
+    parts.reverse()
+    return tuple(parts)
 
 
 def _stringify_keys(node: dict[Any, Any]) -> None:
