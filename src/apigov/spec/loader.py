@@ -106,6 +106,10 @@ class Loader:
     def source(self, target: str) -> Source:
         if target == "-":
             return self._parse("-", "<stdin>", read_stdin(self.limits))
+        if target.startswith(("http://", "https://")):
+            # A root document named by URL is what the user asked for; --allow-remote-refs is
+            # about the documents *it* refers to. Same size and time limits as any fetch.
+            return self._url_source(target)
         path = Path(target)
         if not path.exists():
             git = parse_git_target(target)
