@@ -239,3 +239,13 @@ def test_swagger2_is_normalised_and_findings_keep_original_lines(tmp_path: Path)
     default = found["oas-invalid-default"]
     assert default is not None
     assert (default.pointer, default.line) == ("/definitions/Item/properties/size/default", 30)
+
+
+def test_root_folder_can_be_the_filesystem_root(tmp_path: Path) -> None:
+    write(tmp_path, "api/openapi.yaml", SPLIT_ROOT)
+    write(tmp_path, "shared/schemas.yaml", SPLIT_SHARED)
+    spec = Loader(root=Path("/")).load(str(tmp_path / "api" / "openapi.yaml"))
+    assert isinstance(spec, ApiSpec)
+    assert len(spec.files) == 2
+    with pytest.raises(InputError, match="escapes the root folder"):
+        Loader(root=tmp_path / "api").load(str(tmp_path / "api" / "openapi.yaml"))

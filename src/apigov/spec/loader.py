@@ -280,9 +280,7 @@ class Loader:
             return self._git_source(location)
         base = os.getcwd() if source.key == "-" else os.path.dirname(source.key)
         real = self._realpath(os.path.join(base, relative))
-        if root_folder is not None and not (
-            real.startswith(str(root_folder) + os.sep) or real == str(root_folder)
-        ):
+        if root_folder is not None and not _is_within(real, str(root_folder)):
             raise _at(
                 source,
                 site,
@@ -310,6 +308,11 @@ class Loader:
 
 
 _MISSING = object()
+
+
+def _is_within(path: str, folder: str) -> bool:
+    prefix = folder if folder.endswith(os.sep) else folder + os.sep  # the root is "/" itself
+    return path == folder or path.startswith(prefix)
 
 
 def _site(path: tuple[str, ...]) -> str:
