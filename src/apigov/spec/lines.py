@@ -57,6 +57,20 @@ class _Tree:
         self.buffer = bytearray(raw)
         self.base = _address(self.buffer)
         self.tree = ryml.parse_in_place(self.buffer)
+        self._items: dict[int, list[int]] = {}
+
+    def items(self, node: int) -> list[int]:
+        """The children of a sequence, listed once: indexing a long array must not walk it."""
+        found = self._items.get(node)
+        if found is None:
+            tree = self.tree
+            found = []
+            child = tree.first_child(node)
+            while child >= 0 and child != ryml.NONE:
+                found.append(child)
+                child = tree.next_sibling(child)
+            self._items[node] = found
+        return found
 
     def key_offset(self, node: int) -> int | None:
         if not self.tree.has_key(node):
@@ -117,9 +131,10 @@ class LineMap:
                     break
                 node = found
             elif t.is_seq(node):
-                if not token.isdigit() or int(token) >= t.num_children(node):
+                items = tree.items(node)
+                if not token.isdigit() or int(token) >= len(items):
                     break
-                node = t.child(node, int(token))
+                node = items[int(token)]
             else:
                 break
             offset = tree.node_offset(node)
@@ -135,8 +150,10 @@ class LineMap:
         # A quoted key's view starts after its quote: point at the quote.
         if offset > starts[index] and self._raw[offset - 1 : offset] in (b'"', b"'"):
             offset -= 1
-        # Columns count characters, not bytes (SARIF's unicodeCodePoints).
-        column = len(self._raw[starts[index] : offset].decode("utf-8", "replace")) + 1
+        # Columns count characters, not bytes (SARIF's unicodeCodePoints); decoding is only
+        # needed when the line so far is not plain ASCII.
+        prefix = self._raw[starts[index] : offset]
+        column = (len(prefix) if prefix.isascii() else len(prefix.decode("utf-8", "replace"))) + 1
         return index + 1, column
 
     def _starts(self) -> list[int]:

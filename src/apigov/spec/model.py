@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,8 @@ class ApiSpec:
             cached = self._local.get((holder.key, ref))
             if cached is None:
                 pointer = ref[1:]
+                if "%" in pointer:
+                    pointer = urllib.parse.unquote(pointer)
                 document = self.document if holder is self.source else holder.data
                 cached = RefTarget(holder, pointer, jp.resolve(document, pointer))
                 self._local[(holder.key, ref)] = cached
