@@ -543,7 +543,9 @@ def format_table(bench: BenchResult) -> str:
     lines = [line(header), line(["-" * w for w in widths])]
     lines.extend(line(row) for row in rows)
     title = f"{bench.name}: {bench.input}" if bench.input else bench.name
-    lines.insert(0, f"{title}  ({bench.runs} runs each, round-robin after 1 warm-up)")
+    warmed = any(run.warmup for result in bench.results for run in result.runs)
+    schedule = "round-robin after 1 warm-up" if warmed else "round-robin, no warm-up"
+    lines.insert(0, f"{title}  ({bench.runs} runs each, {schedule})")
     for result in bench.results:
         if not result.ok and result.last_stderr and not result.status.startswith("skipped"):
             last = result.last_stderr.strip().splitlines()[-1]

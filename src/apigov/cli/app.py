@@ -8,6 +8,11 @@ import traceback
 import typer
 
 from apigov import __version__
+from apigov.cli.compat import compat
+from apigov.cli.diff import register as register_diff_commands
+from apigov.cli.fuzz import fuzz
+from apigov.cli.lint import lint
+from apigov.cli.registry import register as register_registry_commands
 from apigov.cli.validate import validate
 from apigov.spec.errors import InputError, UnreachableError
 
@@ -23,6 +28,11 @@ app = typer.Typer(
 )
 app.command(name="validate")(validate)
 # Each capability registers its command (or command group) below, one line each.
+app.command(name="lint")(lint)
+app.command(name="compat")(compat)
+app.command(name="fuzz")(fuzz)
+register_diff_commands(app)
+register_registry_commands(app)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,320 @@
+"""Benchmark: ``apigov diff`` against ``redocly diff`` on large real specs and generated variants.
+
+    python bench/diff.py [--runs N] [--cases openai adyen scaling] [--peer-timeout S]
+
+Cases:
+
+- ``openai``: the corpus's ``openai/openapi.yaml`` (3 MB YAML) against a variant made by
+  ``--make-variant`` (paths removed, required parameters added, properties removed, bounds
+  tightened, enum values added: a few hundred changes), written as YAML like the original;
+- ``adyen``: the corpus's Adyen Checkout v71 (0.9 MB JSON) against a variant of it (the corpus
+  has no v70);
+- ``scaling``: apigov alone on generated documents of 1,000 … 8,000 paths against a variant of
+  each, to show that the comparison grows linearly with the number of paths.
+
+Peers are installed on demand into ``bench/.peers/`` (git-ignored): ``@redocly/cli`` with npm.
+Every case runs in the same harness round (``bench/harness.py``): ratios are peer median /
+apigov median (> 1: apigov is faster). The engine's own time (load excluded, best of three)
+is measured in a child process (``engine_seconds``). Variants are written with PyYAML (installed
+with the project's dependencies). Results go to ``bench/results/diff-<timestamp>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness import DEFAULT_RUNS, BenchResult, Tool, format_table, run_benchmark, save_results
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "specs"
+PEERS = BENCH_DIR / ".peers"
+REDOCLY_PREFIX = PEERS / "redocly"
+REDOCLY_PACKAGE = "@redocly/cli@2.77.0"
+WORK = PEERS / "diff-inputs"
+CASES: dict[str, Path] = {
+    "openai": CORPUS / "openai" / "openapi.yaml",
+    "adyen": CORPUS / "adyen" / "CheckoutService-v71.json",
+}
+DIFF_EXIT_CODES = frozenset({0, 1})  # 1: breaking changes found, an answer like 0
+SCALING_SIZES = (1000, 2000, 4000, 8000)
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def make_variant(data: dict[str, Any]) -> dict[str, Any]:
+    """A deterministic set of edits of every kind the engine reports, spread over the document."""
+    paths = data.get("paths") or {}
+    for index, path in enumerate(list(paths)):
+        if index % 50 == 49:
+            del paths[path]
+            continue
+        item = paths[path]
+        for method, op in item.items():
+            if isinstance(op, dict) and index % 10 == 3 and method in ("get", "post"):
+                op.setdefault("parameters", []).append(
+                    {
+                        "name": "benchFilter",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                )
+    schemas = (data.get("components") or {}).get("schemas") or data.get("definitions") or {}
+    for index, name in enumerate(list(schemas)):
+        schema = schemas[name]
+        if not isinstance(schema, dict):
+            continue
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and properties:
+            if index % 15 == 0:
+                properties.pop(list(properties)[-1])
+            elif index % 15 == 7:
+                for prop in properties.values():
+                    if isinstance(prop, dict) and prop.get("type") == "string":
+                        prop["maxLength"] = 64
+        if isinstance(schema.get("enum"), list) and index % 5 == 0:
+            schema["enum"] = [*schema["enum"], "bench_value"]
+    info = data.setdefault("info", {})
+    info["version"] = str(info.get("version", "1")) + "-bench"
+    return data
+
+
+def generated(n_paths: int) -> dict[str, Any]:
+    """A legal 3.0 document: n paths, each with a GET returning its own schema."""
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for i in range(n_paths):
+        schemas[f"Item{i}"] = {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string", "maxLength": 100},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "owner": {"$ref": "#/components/schemas/Owner"},
+            },
+        }
+        paths[f"/items{i}/{{id}}"] = {
+            "get": {
+                "operationId": f"get{i}",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/Item{i}"}
+                            }
+                        },
+                    }
+                },
+            }
+        }
+    schemas["Owner"] = {"type": "object", "properties": {"name": {"type": "string"}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "generated", "version": "1.0.0"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
+
+
+def write_document(data: dict[str, Any], path: Path) -> None:
+    if path.suffix == ".json":
+        path.write_text(json.dumps(data), encoding="utf-8")
+    else:
+        import yaml
+
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    if path.suffix == ".json":
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    import yaml
+
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def prepare_pair(name: str, source: Path | None, n_paths: int = 0) -> tuple[Path, Path]:
+    """Base and head files for a case, made in a subprocess so the harness stays small."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    suffix = source.suffix if source is not None else ".json"
+    base = WORK / f"{name}-base{suffix}"
+    head = WORK / f"{name}-head{suffix}"
+    if not head.exists():
+        argv = [
+            sys.executable,
+            __file__,
+            "--make-pair",
+            str(source or ""),
+            str(n_paths),
+            str(base),
+            str(head),
+        ]
+        subprocess.run(argv, check=True)
+    return base, head
+
+
+def _make_pair(source: str, n_paths: int, base: Path, head: Path) -> None:
+    if source:
+        shutil.copyfile(source, base)
+        write_document(make_variant(read_document(Path(source))), head)
+    else:
+        write_document(generated(n_paths), base)
+        write_document(make_variant(generated(n_paths)), head)
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def apigov_prefix() -> list[str]:
+    script = Path(sys.executable).parent / "apigov"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "apigov"]
+
+
+def redocly() -> tuple[list[str] | None, str | None]:
+    """The redocly binary (installed on demand) or why it is not available."""
+    binary = REDOCLY_PREFIX / "node_modules" / ".bin" / "redocly"
+    if not binary.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            return None, "npm not found on PATH"
+        say(f"installing {REDOCLY_PACKAGE} into {REDOCLY_PREFIX} …")
+        REDOCLY_PREFIX.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(REDOCLY_PREFIX),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                REDOCLY_PACKAGE,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if proc.returncode != 0 or not binary.exists():
+            return None, f"npm install exited {proc.returncode}"
+    return [str(binary)], None
+
+
+def tools_for(base: Path, head: Path, timeout: float) -> list[Tool]:
+    tools = [
+        Tool(
+            "apigov",
+            [*apigov_prefix(), "diff", str(base), str(head), "--format", "json"],
+            timeout=timeout,
+            ok_exit_codes=DIFF_EXIT_CODES,
+        )
+    ]
+    prefix, why = redocly()
+    tools.append(
+        Tool(
+            "redocly",
+            [*(prefix or []), "diff", str(base), str(head)],
+            timeout=timeout,
+            ok_exit_codes=DIFF_EXIT_CODES,
+            skipped=why,
+            env={"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
+        )
+    )
+    return tools
+
+
+def engine_seconds(base: Path, head: Path) -> dict[str, float]:
+    """Load and comparison timed apart, in a child process (best of 3 comparisons)."""
+    code = (
+        "import sys, time, json\n"
+        "from apigov.spec.loader import Loader\n"
+        "from apigov.diff import diff_specs\n"
+        "t0 = time.perf_counter(); loader = Loader()\n"
+        "base = loader.load(sys.argv[1]); head = loader.load(sys.argv[2])\n"
+        "t1 = time.perf_counter(); best = 1e9\n"
+        "for _ in range(3):\n"
+        "    s = time.perf_counter(); result = diff_specs(base, head)\n"
+        "    best = min(best, time.perf_counter() - s)\n"
+        "print(json.dumps({'load': t1 - t0, 'compare': best, 'changes': len(result.changes),"
+        " 'schema_visits': result.schema_visits}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(base), str(head)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["--make-pair"]:
+        _, source, n_paths, base, head = args_list
+        _make_pair(source, int(n_paths), Path(base), Path(head))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
+    parser.add_argument("--cases", nargs="*", default=[*CASES, "scaling"])
+    parser.add_argument("--peer-timeout", type=float, default=120.0)
+    args = parser.parse_args(args_list)
+    benches: list[BenchResult] = []
+    engine: dict[str, Any] = {}
+    for case in args.cases:
+        if case == "scaling":
+            continue
+        base, head = prepare_pair(case, CASES[case])
+        engine[case] = engine_seconds(base, head)
+        say(f"== {case}: engine {engine[case]}")
+        bench = run_benchmark(
+            f"diff-{case}",
+            tools_for(base, head, args.peer_timeout),
+            runs=args.runs,
+            input_label=f"{CASES[case].name} vs variant",
+            cwd=REPO,
+            progress=say,
+        )
+        print(format_table(bench), flush=True)
+        benches.append(bench)
+    if "scaling" in args.cases:
+        rows = []
+        for size in SCALING_SIZES:
+            base, head = prepare_pair(f"generated-{size}", None, size)
+            started = time.perf_counter()
+            figures = engine_seconds(base, head)
+            rows.append({"paths": size, **figures, "wall": time.perf_counter() - started})
+            say(
+                f"scaling {size} paths: compare {figures['compare']:.3f} s, "
+                f"load {figures['load']:.3f} s"
+            )
+        engine["scaling"] = rows
+    path = save_results("diff", benches, extra={"engine": engine})
+    print(json.dumps(engine, indent=2))
+    say(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

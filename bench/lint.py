@@ -1,0 +1,183 @@
+"""Benchmark: ``apigov lint`` against Spectral and ``redocly lint`` (on demand, not in CI).
+
+    python bench/lint.py [--runs N] [--docs openai adyen ...] [--peer-timeout S] [--no-install]
+
+Every case lints one corpus document with the OpenAPI ruleset: apigov with
+``--ruleset spectral:oas`` (its re-implementation of Spectral's rules), Spectral with a ruleset
+file that says ``extends: ['spectral:oas']`` (the same, recommended set), and Redocly with its
+default (recommended) rules. Runs are round-robin after one warm-up (bench/harness.py); ratios are
+peer median / apigov median (> 1: apigov is faster); peak RSS is measured per child process.
+Results go to ``bench/results/lint-<timestamp>.json``.
+
+Peers are npm packages installed on demand into bench/.peers/npm (the same prefix as
+bench/peers.py's swagger-cli); a peer that cannot be installed is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import DEFAULT_RUNS, BenchResult, Tool, format_table, run_benchmark, save_results
+from peers import INSTALL_TIMEOUT, NPM_PREFIX, Peer
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "specs"
+CASES: dict[str, Path] = {
+    "openai": CORPUS / "openai" / "openapi.yaml",
+    "adyen": CORPUS / "adyen" / "ManagementService-v3.json",
+}
+SPECTRAL = ("@stoplight/spectral-cli@6.16.3", "spectral")
+REDOCLY = ("@redocly/cli@2.77.0", "redocly")
+LINTER_EXIT_CODES = frozenset({0, 1})  # 1: findings at the failing level; still an answer
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def npm_peer(package: str, binary: str, *, install: bool) -> Peer:
+    """An npm command-line tool from bench/.peers/npm, installed when missing."""
+    executable = NPM_PREFIX / "node_modules" / ".bin" / binary
+    name = package.rsplit("@", 1)[0]
+    if not executable.exists() and install:
+        npm = shutil.which("npm")
+        if npm is None:
+            return Peer(name, (), skipped="npm not found on PATH")
+        say(f"installing {package} into {NPM_PREFIX} ...")
+        NPM_PREFIX.mkdir(parents=True, exist_ok=True)
+        completed = subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(NPM_PREFIX),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                package,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+            check=False,
+        )
+        if completed.returncode != 0:
+            last = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["?"]
+            return Peer(name, (), skipped=f"npm install failed: {last[0][:200]}")
+    if not executable.exists():
+        return Peer(name, (), skipped=f"{executable} not found")
+    return Peer(name, (str(executable),), version=package.rsplit("@", 1)[1])
+
+
+def tools_for(
+    document: Path, spectral: Peer, redocly: Peer, ruleset: Path, args: argparse.Namespace
+) -> list[Tool]:
+    apigov = [
+        sys.executable,
+        "-m",
+        "apigov",
+        "lint",
+        str(document),
+        "--ruleset",
+        "spectral:oas",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]
+    tools = [Tool("apigov", apigov, timeout=args.timeout, check=_json_output)]
+    tools.append(
+        Tool(
+            "spectral",
+            [*spectral.argv_prefix, "lint", "-r", str(ruleset), "-f", "json", "-q", str(document)]
+            if not spectral.skipped
+            else [],
+            timeout=args.peer_timeout,
+            ok_exit_codes=LINTER_EXIT_CODES,
+            skipped=spectral.skipped,
+            version=spectral.version,
+        )
+    )
+    tools.append(
+        Tool(
+            "redocly",
+            [*redocly.argv_prefix, "lint", str(document), "--format", "json"]
+            if not redocly.skipped
+            else [],
+            timeout=args.peer_timeout,
+            ok_exit_codes=LINTER_EXIT_CODES,
+            skipped=redocly.skipped,
+            version=redocly.version,
+            env={"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
+        )
+    )
+    return tools
+
+
+def _json_output(code: int, stdout: bytes, stderr: bytes) -> str | None:
+    try:
+        json.loads(stdout)
+    except ValueError:
+        return f"apigov printed no JSON report (exit {code}): {stderr[-300:]!r}"
+    return None
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--peer-timeout", type=float, default=600.0)
+    parser.add_argument("--no-install", action="store_true")
+    parser.add_argument("--no-save", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    spectral = npm_peer(*SPECTRAL, install=not args.no_install)
+    redocly = npm_peer(*REDOCLY, install=not args.no_install)
+    for peer in (spectral, redocly):
+        if peer.skipped:
+            say(f"peer {peer.name} skipped: {peer.skipped}")
+    benches: list[BenchResult] = []
+    with tempfile.TemporaryDirectory(prefix="apigov-lint-bench-") as tmp:
+        ruleset = Path(tmp) / "spectral-oas.yaml"
+        ruleset.write_text("extends: ['spectral:oas']\n", encoding="utf-8")
+        for name in args.docs:
+            document = CASES[name]
+            if not document.is_file():
+                say(f"{name}: {document} not found, skipped")
+                continue
+            label = f"{document.relative_to(CORPUS)} ({document.stat().st_size / 1e6:.1f} MB)"
+            say(f"== {name}: {label}")
+            bench = run_benchmark(
+                name,
+                tools_for(document, spectral, redocly, ruleset, args),
+                runs=args.runs,
+                input_label=label,
+                cwd=REPO,
+                progress=say,
+            )
+            print(format_table(bench), flush=True)
+            benches.append(bench)
+    if not args.no_save and benches:
+        extra = {
+            "peers": {
+                p.name: {"version": p.version, "skipped": p.skipped} for p in (spectral, redocly)
+            }
+        }
+        print(f"results: {save_results('lint', benches, extra=extra)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

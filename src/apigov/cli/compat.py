@@ -1,0 +1,82 @@
+"""`apigov compat PACT... --spec SPEC`: consumer contracts against a provider spec, statically."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from apigov.cli.options import (
+    DebugOption,
+    FailOn,
+    FailOnOption,
+    FormatOption,
+    MaxDepthOption,
+    MaxSizeOption,
+    OutputFormat,
+    OutputOption,
+    RemoteRefsOption,
+    RootOption,
+    make_limits,
+)
+from apigov.cli.output import emit
+from apigov.findings import Report
+from apigov.spec.errors import InputError
+from apigov.spec.loader import Loader
+from apigov.spec.model import ApiSpec, PactFile
+
+
+def compat(
+    pacts: Annotated[
+        list[str],
+        typer.Argument(
+            help="Pact files (V1 to V4), folders holding pacts/ (contracts layout), or REV:path.",
+            metavar="PACT...",
+            show_default=False,
+        ),
+    ],
+    spec_target: Annotated[
+        str,
+        typer.Option(
+            "--spec",
+            "-s",
+            help="The provider's OpenAPI document (2.0, 3.0, 3.1).",
+            metavar="SPEC",
+            show_default=False,
+        ),
+    ],
+    fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.error,
+    max_size: MaxSizeOption = "64M",
+    max_depth: MaxDepthOption = 256,
+    allow_remote_refs: RemoteRefsOption = False,
+    root: RootOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Check that every interaction of each pact is one the provider's spec allows.
+
+    Requests must be ones the spec accepts; expected responses must be ones it can produce,
+    read with Pact's subset semantics (fields the consumer leaves out are fine, every field it
+    names must be documented with a compatible type).
+    """
+    # Imported on use: every other command would otherwise pay for the pact engine's import.
+    from apigov.pact.compat import check_compatibility
+
+    loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
+    spec = loader.load(spec_target)
+    if not isinstance(spec, ApiSpec):
+        raise InputError(spec.name, "--spec must name an OpenAPI document")
+    report = Report(command="compat", inputs=[spec.name])
+    named = set(pacts)
+    for target in loader.expand(pacts):
+        document = loader.load(target)
+        if not isinstance(document, PactFile):
+            continue  # a contracts folder also holds specs and service.yaml files
+        if target not in named and spec.service and document.provider != spec.service:
+            continue  # from a folder, only the pacts with this spec's service as provider
+        report.inputs.append(document.name)
+        report.findings.extend(check_compatibility(document, spec))
+    if len(report.inputs) == 1:
+        raise InputError(", ".join(pacts), "no pact files among the arguments")
+    emit(report, fmt.value, output, fail_on.value)

@@ -1,0 +1,61 @@
+"""`apigov lint PATH... [--ruleset FILE|name]`: governance rules over OpenAPI documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from apigov.cli.options import (
+    DebugOption,
+    FailOn,
+    FailOnOption,
+    FormatOption,
+    MaxDepthOption,
+    MaxSizeOption,
+    OutputFormat,
+    OutputOption,
+    RemoteRefsOption,
+    RootOption,
+    make_limits,
+)
+from apigov.cli.output import emit
+from apigov.spec.loader import Loader
+
+
+def lint(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, folders (contracts layout), '-' for stdin, or REV:path.",
+            metavar="PATH...",
+            show_default=False,
+        ),
+    ],
+    ruleset: Annotated[
+        str | None,
+        typer.Option(
+            "--ruleset",
+            "-r",
+            help="A ruleset file (.spectral.yaml format) or a built-in name: apigov:recommended, "
+            "apigov:oas, spectral:oas. Default: .spectral.yaml in the working folder, else "
+            "apigov:recommended.",
+            metavar="FILE|NAME",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.error,
+    max_size: MaxSizeOption = "64M",
+    max_depth: MaxDepthOption = 256,
+    allow_remote_refs: RemoteRefsOption = False,
+    root: RootOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Check OpenAPI documents against governance rules (Spectral-compatible rulesets)."""
+    # Imported here: the rule engine costs other commands nothing at start-up.
+    from apigov.lint.analyze import lint_paths
+
+    loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
+    report = lint_paths(paths, loader, ruleset)
+    emit(report, fmt.value, output, fail_on.value)

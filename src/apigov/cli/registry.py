@@ -1,0 +1,296 @@
+"""Registry commands: publish, record-deployment, record-undeployment, record-release,
+can-i-deploy, and the `registry` group (migrate). Each is thin: options -> registry -> report."""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from apigov.cli.options import (
+    DebugOption,
+    FailOn,
+    FailOnOption,
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    RootOption,
+)
+from apigov.cli.output import emit
+from apigov.findings import Finding, Level, Report, fails
+from apigov.registry import open_registry
+from apigov.registry.domain import VersionConflictError
+from apigov.registry.evidence import pact_between
+from apigov.registry.gate import Answer, Policy, can_i_deploy, decision_report
+from apigov.registry.publishing import collect_service_folder
+from apigov.spec.loader import Loader
+from apigov.spec.sources import display_name
+
+RegistryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        envvar="APIGOV_REGISTRY",
+        help="A registry file path, or a database URL (sqlite:///..., postgresql://...). "
+        "Default: .apigov/registry.db",
+        metavar="LOCATION",
+        show_default=False,
+    ),
+]
+TargetOption = Annotated[
+    str,
+    typer.Option("--target", help="Where in the environment (a cluster, a region, an instance)."),
+]
+
+
+def publish(
+    path: Annotated[Path, typer.Argument(help="A service folder of the contracts layout.")],
+    service: Annotated[str, typer.Option("--service", help="The service publishing.")],
+    version: Annotated[str, typer.Option("--version", help="The version being published.")],
+    branch: Annotated[str | None, typer.Option("--branch", help="The version's branch.")] = None,
+    commit: Annotated[str | None, typer.Option("--commit", help="The version's commit.")] = None,
+    root: RootOption = None,
+    registry: RegistryOption = None,
+    fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.error,
+    debug: DebugOption = False,
+) -> None:
+    """Put a service folder's contracts (spec, pacts, service.yaml) into the registry.
+
+    One transaction: all of the version or none of it. Republishing the same content is a
+    no-op; republishing a version with other content is refused (exit 1).
+    """
+    collected = collect_service_folder(path, service, Loader(root=root))
+    report = Report(command="publish", inputs=[display_name(path)])
+    # Documents with problems at or above --fail-on are not published (errors always stop it).
+    refused = collected.refused or (
+        Report("publish", collected.warnings) if fails(collected.warnings, fail_on.value) else None
+    )
+    if refused is not None:
+        report.findings.extend(refused.findings)
+        report.findings.append(
+            Finding(
+                "registry-publish-refused",
+                Level.ERROR,
+                f"{service}@{version} was not published: its documents have problems",
+                service=service,
+            )
+        )
+        emit(report, fmt.value, output, fail_on.value)
+        return
+    # Problems below --fail-on do not stop a publish, and are still reported.
+    report.findings.extend(collected.warnings)
+    folder = display_name(path)
+    report.inputs = [posixpath.normpath(f"{folder}/{f.path}") for f in collected.files]
+    store = open_registry(registry)
+    try:
+        result = store.publish(
+            service,
+            version,
+            collected.files,
+            branch=branch,
+            commit=commit,
+            metadata=collected.metadata,
+        )
+    except VersionConflictError as conflict:
+        report.findings.append(
+            Finding("registry-version-conflict", Level.ERROR, str(conflict), service=service)
+        )
+    else:
+        # What was stored goes to stderr: stdout is the report, in the format asked for.
+        if result.created:
+            typer.echo(
+                f"Published {service}@{version}: {len(result.files)} files, "
+                f"{len(result.new_contents)} new contents.",
+                err=True,
+            )
+        else:
+            typer.echo(f"{service}@{version} was already published with this content.", err=True)
+    finally:
+        store.close()
+    emit(report, fmt.value, output, fail_on.value)
+
+
+def record_deployment(
+    service: Annotated[str, typer.Argument(help="The service deployed.")],
+    version: Annotated[str, typer.Argument(help="The version deployed.")],
+    environment: Annotated[str, typer.Option("--env", help="The environment deployed to.")],
+    target: TargetOption = "",
+    registry: RegistryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Record that SERVICE VERSION now runs in an environment (retires the version before it)."""
+    store = open_registry(registry)
+    try:
+        retired = store.record_deployment(service, version, environment, target=target)
+    finally:
+        store.close()
+    where = f"{environment} (target {target})" if target else environment
+    replaced = f", replacing {service}@{', '.join(retired)}" if retired else ""
+    typer.echo(f"Recorded {service}@{version} as deployed to {where}{replaced}.")
+
+
+def record_undeployment(
+    service: Annotated[str, typer.Argument(help="The service no longer running.")],
+    environment: Annotated[str, typer.Option("--env", help="The environment it left.")],
+    target: TargetOption = "",
+    registry: RegistryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Record that SERVICE no longer runs in an environment (and target)."""
+    store = open_registry(registry)
+    try:
+        versions = store.record_undeployment(service, environment, target=target)
+    finally:
+        store.close()
+    where = f"{environment} (target {target})" if target else environment
+    typer.echo(f"Recorded {service}@{', '.join(versions)} as undeployed from {where}.")
+
+
+def record_release(
+    service: Annotated[str, typer.Argument(help="The service released.")],
+    version: Annotated[str, typer.Argument(help="The version released.")],
+    environment: Annotated[str, typer.Option("--env", help="The environment released to.")],
+    registry: RegistryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Record a release: it stays live next to other versions (nothing is retired)."""
+    store = open_registry(registry)
+    try:
+        new = store.record_release(service, version, environment)
+    finally:
+        store.close()
+    already = "" if new else " (already recorded)"
+    typer.echo(f"Recorded {service}@{version} as released to {environment}{already}.")
+
+
+class Outcome(StrEnum):
+    passed = "passed"
+    failed = "failed"
+
+
+def record_verification(
+    provider: Annotated[str, typer.Argument(help="The provider verified.")],
+    version: Annotated[str, typer.Argument(help="The provider version verified.")],
+    consumer: Annotated[str, typer.Option("--consumer", help="Whose pact was replayed.")],
+    consumer_version: Annotated[
+        str, typer.Option("--consumer-version", help="The consumer version holding the pact.")
+    ],
+    result: Annotated[Outcome, typer.Option("--result", help="How the verification ended.")],
+    registry: RegistryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Record a live verification of a consumer's pact against a provider version (evidence)."""
+    store = open_registry(registry)
+    try:
+        pact = pact_between(store, consumer, consumer_version, provider)
+        store.record_verification(
+            provider, version, consumer, pact.sha256, result is Outcome.passed
+        )
+    finally:
+        store.close()
+    typer.echo(
+        f"Recorded verification of {consumer}@{consumer_version}'s pact ({pact.path}) "
+        f"against {provider}@{version}: {result.value}."
+    )
+
+
+_WAITING = frozenset(
+    {Answer.CHECK_UNAVAILABLE, Answer.VERIFICATION_MISSING, Answer.VERIFICATION_STALE}
+)
+
+
+def can_i_deploy_command(
+    service: Annotated[str, typer.Argument(help="The service to deploy.")],
+    version: Annotated[str, typer.Argument(help="The version to deploy.")],
+    environment: Annotated[str, typer.Option("--to", help="The environment to deploy to.")],
+    require_verification: Annotated[
+        bool,
+        typer.Option(
+            "--require-verification",
+            help="Each pair also needs a green live verification of that exact pact.",
+        ),
+    ] = False,
+    retry_while_unknown: Annotated[
+        int,
+        typer.Option(
+            "--retry-while-unknown",
+            min=0,
+            max=1000,
+            help="Ask again up to N times while some pair's evidence is missing.",
+        ),
+    ] = 0,
+    retry_interval: Annotated[
+        float, typer.Option("--retry-interval", min=0, max=3600, help="Seconds between asks.")
+    ] = 10,
+    registry: RegistryOption = None,
+    fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.error,
+    debug: DebugOption = False,
+) -> None:
+    """May SERVICE VERSION be deployed to an environment? Exit 0 yes, 1 no, 3 unreachable.
+
+    Lists every consumer/provider pair considered, and why each passed or failed.
+    """
+    policy = Policy(require_verification=require_verification)
+    store = open_registry(registry)
+    try:
+        decision = can_i_deploy(store, service, version, environment, policy=policy)
+        for _ in range(retry_while_unknown):
+            if not any(pair.answer in _WAITING for pair in decision.pairs):
+                break
+            time.sleep(retry_interval)
+            decision = can_i_deploy(store, service, version, environment, policy=policy)
+    finally:
+        store.close()
+    emit(decision_report(decision), fmt.value, output, fail_on.value)
+
+
+registry_app = typer.Typer(
+    name="registry",
+    help="Manage the registry itself.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@registry_app.command(name="migrate")
+def migrate_command(registry: RegistryOption = None, debug: DebugOption = False) -> None:
+    """Create or upgrade the registry's tables to the newest schema."""
+    from apigov.registry import migrate
+    from apigov.registry.sql import SqlRegistry
+
+    store = SqlRegistry(registry or _default(), migrate_schema=False)
+    try:
+        before = migrate.current_revision(store.engine)
+        migrate.upgrade(store.engine)
+        after = migrate.current_revision(store.engine)
+    finally:
+        store.close()
+    if before == after:
+        typer.echo(f"Registry schema is up to date (revision {after}).")
+    else:
+        typer.echo(f"Registry schema migrated from {before or 'empty'} to revision {after}.")
+
+
+def _default() -> str:
+    from apigov.registry.open import registry_location
+
+    return registry_location(None)
+
+
+def register(app: typer.Typer) -> None:
+    """Add every registry command to the `apigov` app."""
+    app.command(name="publish")(publish)
+    app.command(name="record-deployment")(record_deployment)
+    app.command(name="record-undeployment")(record_undeployment)
+    app.command(name="record-release")(record_release)
+    app.command(name="record-verification")(record_verification)
+    app.command(name="can-i-deploy")(can_i_deploy_command)
+    app.add_typer(registry_app)

@@ -1,0 +1,81 @@
+"""`Change`: one difference between two specs, with a stable id, and its conversion to `Finding`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from apigov.findings import Finding, Level, Location
+from apigov.spec.model import ApiSpec
+from apigov.spec.sources import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A node of one document: the JSON pointer and the file holding it (None: the root file)."""
+
+    pointer: str
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference. `base`/`head` say where it is on each side (None when absent there).
+
+    `touched` holds JSON pointers of the request/response elements involved, so a
+    consumer-aware diff can tell which interactions use them: for schema changes the logical
+    pointer inside the operation (through `$ref`s, e.g. `.../schema/items/properties/total`)
+    and the pointer where the change is written; otherwise the changed node, on the head side
+    (the base side for removals).
+    """
+
+    id: str
+    level: Level
+    message: str
+    operation: str | None = None
+    base: Place | None = None
+    head: Place | None = None
+    touched: tuple[str, ...] = field(default=())
+
+    @property
+    def path(self) -> str | None:
+        """The path part of `operation` ("GET /orders/{id}" -> "/orders/{id}")."""
+        if self.operation is None:
+            return None
+        return self.operation.partition(" ")[2] or None
+
+    def with_level(self, level: Level) -> Change:
+        return replace(self, level=level)
+
+    def to_finding(
+        self,
+        base: ApiSpec,
+        head: ApiSpec,
+        locations: dict[tuple[bool, str, int], Location] | None = None,
+    ) -> Finding:
+        """Points at the head document, or at the base document for what only exists there.
+
+        `locations` remembers positions across findings: a change in a shared schema is
+        reported once per operation, all at the same place.
+        """
+        location: Location | None
+        if self.head is not None or self.base is not None:
+            on_head = self.head is not None
+            place = self.head if self.head is not None else self.base
+            assert place is not None
+            key = (on_head, place.pointer, id(place.source))
+            location = locations.get(key) if locations is not None else None
+            if location is None:
+                spec = head if on_head else base
+                location = spec.locate(place.pointer, place.source)
+                if locations is not None:
+                    locations[key] = location
+        else:
+            location = Location(head.name)
+        return Finding(
+            id=self.id,
+            level=self.level,
+            message=self.message,
+            location=location,
+            service=head.service or base.service,
+            operation=self.operation,
+        )

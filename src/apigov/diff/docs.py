@@ -1,0 +1,94 @@
+"""docs/diff-checks.md, generated from the catalogue: `python -m apigov.diff.docs > FILE`."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from apigov.diff.catalogue import CATALOGUE, SCHEMA_PLACES
+
+# oasdiff's rule catalogue (checker/rules.go at commit 4553c69d, 2026-08-08: 510 rules) by area,
+# with the apigov areas that cover the same ground and what apigov does beyond it there.
+_OASDIFF_ROWS: list[tuple[str, int, tuple[str, ...], str]] = [
+    (
+        "Schema",
+        363,
+        ("schemas",),
+        "every keyword in six places (request body/property/parameter, response "
+        "body/property/header), 3.1 keywords (contains, prefixItems, dependent*, if/then/else, "
+        "unevaluated*, content*), type widened vs narrowed (integer is a number), exclusive "
+        "bounds in both 3.0 and 3.1 forms, readOnly/writeOnly per direction, allOf merged, "
+        "oneOf/anyOf matched by content",
+    ),
+    (
+        "Parameters",
+        68,
+        ("parameters",),
+        "ids per location (path, query, header, cookie); renamed path parameters are the "
+        "same parameter; style/explode with their defaults; parameter schema keywords are "
+        "counted under schemas (`request-parameter-...`)",
+    ),
+    (
+        "Paths",
+        21,
+        ("paths", "operations"),
+        "paths matched with parameter names ignored; removal checked against the sunset date",
+    ),
+    ("RequestBody", 10, ("request body",), "media types compared without parameters"),
+    (
+        "Responses + Headers",
+        23,
+        ("responses",),
+        "status ranges (2XX) cover their codes; header requiredness both ways",
+    ),
+    ("Security + Components", 19, ("security",), "alternatives and scopes per operation"),
+    ("Info", 3, ("info",), "semver: breaking changes need a new major version"),
+    ("Tags", 2, (), "tag ids are counted with operations above"),
+    ("(lifecycle rules)", 0, ("deprecation",), "x-sunset dates, x-stability-level"),
+    ("(none)", 0, ("webhooks", "callbacks"), "levels seen from the receiving side"),
+    ("(none)", 0, ("servers",), "server URLs added and removed"),
+]
+
+
+def render() -> str:
+    by_area = Counter(check.area for check in CATALOGUE.values())
+    levels = Counter(check.level.value for check in CATALOGUE.values())
+    lines = [
+        "# Change ids",
+        "",
+        "Generated from `src/apigov/diff/catalogue.py` by `python -m apigov.diff.docs`; "
+        "`tests/diff/test_diff_docs.py` fails when it is out of date. "
+        "`apigov diff --list-checks` prints the same list.",
+        "",
+        f"{len(CATALOGUE)} ids: {levels['error']} error (breaking), {levels['warning']} warning "
+        f"(may break), {levels['info']} info. Schema keyword ids exist once per place a schema "
+        f"can sit: {', '.join(f'`{p}-`' for p in SCHEMA_PLACES)}. Each id has a minimal "
+        "base/head example that the tests run.",
+        "",
+        "## Compared with oasdiff",
+        "",
+        "| oasdiff area | oasdiff ids | apigov areas | apigov ids | apigov goes further |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
+    for area, count, ours, further in _OASDIFF_ROWS:
+        mine = sum(by_area[a] for a in ours)
+        lines.append(
+            f"| {area} | {count or '-'} | {', '.join(ours) or '-'} | {mine or '-'} | {further} |"
+        )
+    lines += [
+        f"| **total** | **510** | | **{len(CATALOGUE)}** | |",
+        "",
+        "Not yet covered as well as oasdiff: property-level deprecation and sunset checks, "
+        "`x-extensible-enum` semantics (compared whole), per-media-type detail ids.",
+        "",
+    ]
+    for area in sorted(by_area):
+        lines += [f"## {area}", "", "| id | level | meaning |", "| --- | --- | --- |"]
+        for check in sorted((c for c in CATALOGUE.values() if c.area == area), key=lambda c: c.id):
+            lines.append(f"| `{check.id}` | {check.level.value} | {check.doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())

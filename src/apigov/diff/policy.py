@@ -1,0 +1,177 @@
+"""The breaking-change policy (rules/breaking.yaml): level overrides, exceptions, ignores.
+
+    levels:                      # per id: error | warning | info | off
+      response-optional-property-removed: error
+    exceptions:                  # never report these ids for these paths/operations
+      - ids: [request-*-parameter-removed]
+        paths: [/internal/*]
+        reason: internal endpoints have no outside clients
+    ignore:                      # accepted changes: a reason and an expiry date are required
+      - id: response-success-status-removed
+        operation: DELETE /orders/{orderId}
+        reason: replaced by 204, agreed with billing
+        expires: 2026-12-31
+
+An ignore entry that has expired stops hiding its change. Ids and paths may use `*` globs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apigov.diff.catalogue import CATALOGUE
+from apigov.diff.changes import Change
+from apigov.findings import Level
+from apigov.spec.errors import InputError
+
+OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    ids: tuple[str, ...]
+    paths: tuple[str, ...]
+    operations: tuple[str, ...]
+
+    def matches(self, change: Change) -> bool:
+        if not any(fnmatch.fnmatchcase(change.id, pattern) for pattern in self.ids):
+            return False
+        if self.paths and not (
+            change.path is not None
+            and any(fnmatch.fnmatchcase(change.path, pattern) for pattern in self.paths)
+        ):
+            return False
+        return not self.operations or change.operation in self.operations
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    id: str
+    operation: str | None
+    path: str | None
+    reason: str
+    expires: dt.date
+
+    def matches(self, change: Change) -> bool:
+        if not fnmatch.fnmatchcase(change.id, self.id):
+            return False
+        if self.operation is not None and change.operation != self.operation:
+            return False
+        return self.path is None or (
+            change.path is not None and fnmatch.fnmatchcase(change.path, self.path)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    levels: Mapping[str, str] = field(default_factory=dict)
+    exceptions: tuple[Exemption, ...] = ()
+    ignores: tuple[Ignore, ...] = ()
+
+    def apply(self, changes: Iterable[Change], today: dt.date) -> list[Change]:
+        kept: list[Change] = []
+        for change in changes:
+            level = self.levels.get(change.id)
+            if level == OFF:
+                continue
+            if any(exception.matches(change) for exception in self.exceptions):
+                continue
+            if any(i.matches(change) and i.expires >= today for i in self.ignores):
+                continue
+            kept.append(change.with_level(Level(level)) if level is not None else change)
+        return kept
+
+    def merged(self, other: Policy) -> Policy:
+        return Policy(
+            {**self.levels, **other.levels},
+            self.exceptions + other.exceptions,
+            self.ignores + other.ignores,
+        )
+
+
+def _strings(value: Any, file: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise InputError(file, f"{where} must be a string or a list of strings", pointer=where)
+
+
+def _date(value: Any, file: str, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InputError(file, f"{where}: expires must be a date like 2026-12-31", pointer=where)
+
+
+def policy_from_data(data: Any, file: str) -> Policy:
+    """Build a policy from parsed YAML/JSON; any mistake is an `InputError` naming the place."""
+    if data is None:
+        return Policy()
+    if not isinstance(data, dict):
+        raise InputError(file, "a policy must be a mapping with levels, exceptions, ignore")
+    unknown = set(data) - {"levels", "exceptions", "ignore"}
+    if unknown:
+        raise InputError(file, f"unknown policy key(s): {', '.join(sorted(unknown))}")
+    levels: dict[str, str] = {}
+    for change_id, level in (data.get("levels") or {}).items():
+        where = f"/levels/{change_id}"
+        if change_id not in CATALOGUE:
+            raise InputError(file, f"unknown change id {change_id!r}", pointer=where)
+        if level not in ("error", "warning", "info", OFF):
+            raise InputError(
+                file, f"level of {change_id} must be error, warning, info or off", pointer=where
+            )
+        levels[change_id] = level
+    exceptions: list[Exemption] = []
+    for index, entry in enumerate(data.get("exceptions") or []):
+        where = f"/exceptions/{index}"
+        if not isinstance(entry, dict) or "ids" not in entry:
+            raise InputError(file, f"{where}: an exception needs 'ids'", pointer=where)
+        if not entry.get("reason"):
+            raise InputError(file, f"{where}: an exception needs a 'reason'", pointer=where)
+        exceptions.append(
+            Exemption(
+                _strings(entry.get("ids"), file, f"{where}/ids"),
+                _strings(entry.get("paths"), file, f"{where}/paths"),
+                _strings(entry.get("operations"), file, f"{where}/operations"),
+            )
+        )
+    return Policy(levels, tuple(exceptions), ignores_from_data(data.get("ignore") or [], file))
+
+
+def ignores_from_data(entries: Any, file: str, prefix: str = "/ignore") -> tuple[Ignore, ...]:
+    if isinstance(entries, dict) and "ignore" in entries:
+        entries = entries["ignore"]
+    if not isinstance(entries, list):
+        raise InputError(file, "an ignore file is a list of entries (id, reason, expires)")
+    found: list[Ignore] = []
+    for index, entry in enumerate(entries):
+        where = f"{prefix}/{index}"
+        if not isinstance(entry, dict):
+            raise InputError(file, f"{where}: an ignore entry must be a mapping", pointer=where)
+        missing = [key for key in ("id", "reason", "expires") if not entry.get(key)]
+        if missing:
+            raise InputError(
+                file, f"{where}: an ignore entry needs {', '.join(missing)}", pointer=where
+            )
+        found.append(
+            Ignore(
+                str(entry["id"]),
+                str(entry["operation"]) if entry.get("operation") else None,
+                str(entry["path"]) if entry.get("path") else None,
+                str(entry["reason"]),
+                _date(entry["expires"], file, where),
+            )
+        )
+    return tuple(found)

@@ -1,0 +1,705 @@
+"""Semantic comparison of two schemas, memoised so shared and recursive schemas cost one visit.
+
+The result of comparing two schemas is a list of `Delta`s relative to the compared pair (a
+property path inside it, the keyword action, where it is on each side). The engine turns deltas
+into `Change`s once per place the schema is used, adding the operation and the id prefix
+(`request-body-`, `response-property-`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from apigov.diff.catalogue import NESTED_SCHEMA_KEYWORDS as _NESTED
+from apigov.diff.catalogue import OPAQUE_KEYWORDS
+from apigov.diff.changes import Place
+from apigov.spec import pointer as jp
+from apigov.spec.model import ApiSpec
+from apigov.spec.sources import Source
+
+REQUEST, RESPONSE = "request", "response"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A schema node and where it lives (`source` None: the spec's root file)."""
+
+    node: Any
+    pointer: str
+    source: Source | None = None
+
+    @property
+    def place(self) -> Place:
+        return Place(self.pointer, self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """One keyword action at `path` (property names, `[]` for items) inside a compared pair."""
+
+    action: str
+    path: tuple[str, ...]
+    detail: str
+    base: Place | None
+    head: Place | None
+    # True for property existence/requiredness actions, named per direction, not per place.
+    about_property: bool = False
+
+    def within(self, tokens: tuple[str, ...]) -> Delta:
+        if not tokens:
+            return self
+        return Delta(
+            self.action,
+            (*tokens, *self.path),
+            self.detail,
+            self.base,
+            self.head,
+            self.about_property,
+        )
+
+    def under(self, token: str) -> Delta:
+        return Delta(
+            self.action,
+            (token, *self.path),
+            self.detail,
+            self.base,
+            self.head,
+            self.about_property,
+        )
+
+
+# Where subschemas sit, for the walk over equal nodes: maps of schemas, lists of schemas, and
+# single schemas (with the token naming them in a property path; "" adds none).
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas"})
+_SCHEMA_LISTS = frozenset({"allOf", "oneOf", "anyOf", "prefixItems"})
+_SCHEMA_VALUES = {
+    "items": "[]",
+    "additionalProperties": "{*}",
+    "not": "not",
+    "contains": "contains",
+    "propertyNames": "propertyNames",
+    "if": "if",
+    "then": "then",
+    "else": "else",
+    "unevaluatedItems": "unevaluatedItems",
+    "unevaluatedProperties": "unevaluatedProperties",
+    "contentSchema": "contentSchema",
+}
+
+
+def deref(spec: ApiSpec, ref: Ref) -> Ref:
+    """Follow `$ref`s, keeping track of the pointer and file of the node reached."""
+    node, pointer, source = ref.node, ref.pointer, ref.source
+    for _ in range(64):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+            break
+        target = spec.resolve(node["$ref"], source)
+        node, pointer = target.node, target.pointer
+        source = None if target.source is spec.source else target.source
+    return Ref(node, pointer, source)
+
+
+@dataclass(slots=True)
+class Merged:
+    """A schema with `allOf` folded in: what a value must satisfy, keyword by keyword."""
+
+    ref: Ref
+    keywords: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Ref] = field(default_factory=dict)
+    required: set[str] = field(default_factory=set)
+    items: Ref | None = None
+    additional: Ref | bool | None = None
+    one_of: list[Ref] = field(default_factory=list)
+    any_of: list[Ref] = field(default_factory=list)
+
+
+_UPPER = {"maximum": "exclusiveMaximum"}
+_LOWER = {"minimum": "exclusiveMinimum"}
+# For each bound keyword: the family name used in ids and whether it is an upper bound.
+_BOUNDS = {
+    "maxLength": ("max-length", True),
+    "minLength": ("min-length", False),
+    "maxItems": ("max-items", True),
+    "minItems": ("min-items", False),
+    "maxProperties": ("max-properties", True),
+    "minProperties": ("min-properties", False),
+    "maxContains": ("max-contains", True),
+    "minContains": ("min-contains", False),
+}
+
+
+def _merge(spec: ApiSpec, ref: Ref, depth: int = 0) -> Merged:
+    merged = Merged(ref)
+    _fold(spec, ref, merged, depth)
+    return merged
+
+
+def _fold(spec: ApiSpec, ref: Ref, into: Merged, depth: int) -> None:
+    node = ref.node
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in ("properties", "required", "items", "additionalProperties", "allOf"):
+            continue
+        if key in ("oneOf", "anyOf") and isinstance(value, list):
+            target = into.one_of if key == "oneOf" else into.any_of
+            if not target:
+                target.extend(
+                    deref(spec, Ref(v, jp.child(jp.child(ref.pointer, key), i), ref.source))
+                    for i, v in enumerate(value)
+                )
+            continue
+        # allOf members constrain together: keep the tighter bound, the first of anything else.
+        if key in into.keywords and key in _TIGHTER:
+            into.keywords[key] = _TIGHTER[key](into.keywords[key], value)
+        else:
+            into.keywords.setdefault(key, value)
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        at = jp.child(ref.pointer, "properties")
+        for name, schema in properties.items():
+            if name not in into.properties:
+                into.properties[name] = deref(spec, Ref(schema, jp.child(at, name), ref.source))
+    required = node.get("required")
+    if isinstance(required, list):
+        into.required.update(r for r in required if isinstance(r, str))
+    items = node.get("items")
+    if isinstance(items, dict) and into.items is None:
+        into.items = deref(spec, Ref(items, jp.child(ref.pointer, "items"), ref.source))
+    additional = node.get("additionalProperties")
+    if isinstance(additional, bool):
+        if into.additional is None or additional is False:
+            into.additional = additional
+    elif isinstance(additional, dict) and into.additional is None:
+        at = jp.child(ref.pointer, "additionalProperties")
+        into.additional = deref(spec, Ref(additional, at, ref.source))
+    members = node.get("allOf")
+    if isinstance(members, list) and depth < 32:
+        at = jp.child(ref.pointer, "allOf")
+        for index, member in enumerate(members):
+            _fold(spec, deref(spec, Ref(member, jp.child(at, index), ref.source)), into, depth + 1)
+
+
+def _number_min(a: Any, b: Any) -> Any:
+    return min(a, b) if _is_number(a) and _is_number(b) else a
+
+
+def _number_max(a: Any, b: Any) -> Any:
+    return max(a, b) if _is_number(a) and _is_number(b) else a
+
+
+_TIGHTER = {
+    "maximum": _number_min,
+    "maxLength": _number_min,
+    "maxItems": _number_min,
+    "maxProperties": _number_min,
+    "minimum": _number_max,
+    "minLength": _number_max,
+    "minItems": _number_max,
+    "minProperties": _number_max,
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _types(keywords: Mapping[str, Any]) -> tuple[frozenset[str] | None, bool]:
+    """The non-null types allowed (None: any) and whether null is allowed (3.0 and 3.1 forms)."""
+    raw = keywords.get("type")
+    if isinstance(raw, str):
+        types = {raw}
+    elif isinstance(raw, list):
+        types = {t for t in raw if isinstance(t, str)}
+    else:
+        types = None
+    nullable = keywords.get("nullable") is True
+    if types is not None and "null" in types:
+        nullable = True
+        types.discard("null")
+        if not types:
+            types = None
+    return (frozenset(types) if types is not None else None), nullable
+
+
+def _covers(wide: frozenset[str], narrow: frozenset[str]) -> bool:
+    """Every value of a `narrow` type is a value of a `wide` type (integer is a number)."""
+    expanded = set(wide) | ({"integer"} if "number" in wide else set())
+    return narrow <= expanded
+
+
+def _bound(keywords: Mapping[str, Any], name: str, exclusive_name: str) -> tuple[Any, bool] | None:
+    """(value, exclusive) of a numeric bound, in either the 3.0 (boolean) or 3.1 (number) form."""
+    exclusive = keywords.get(exclusive_name)
+    if _is_number(exclusive):
+        return exclusive, True
+    value = keywords.get(name)
+    if _is_number(value):
+        return value, exclusive is True
+    return None
+
+
+def _show(value: Any) -> str:
+    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fingerprint(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+class SchemaComparer:
+    """Compares schemas of a base and a head spec; one instance per diff, memo shared."""
+
+    def __init__(self, base: ApiSpec, head: ApiSpec) -> None:
+        self.base = base
+        self.head = head
+        self._memo: dict[tuple[int, int, str], list[Delta]] = {}
+        self._active: set[tuple[int, int, str]] = set()
+        self.visits = 0
+        self._targets: dict[tuple[int, int, int], Ref] = {}
+
+    def deref(self, spec: ApiSpec, ref: Ref) -> Ref:
+        """`deref`, remembered: the same `$ref` node in the same file always leads to one place."""
+        if not (isinstance(ref.node, dict) and "$ref" in ref.node):
+            return ref
+        key = (id(spec), id(ref.node), id(ref.source))
+        found = self._targets.get(key)
+        if found is None:
+            found = deref(spec, ref)
+            self._targets[key] = found
+        return found
+
+    def compare(self, base: Ref, head: Ref, direction: str) -> list[Delta]:
+        """Deltas between two (already dereferenced) schemas, seen from `direction`."""
+        key = (id(base.node), id(head.node), direction)
+        known = self._memo.get(key)
+        if known is not None:
+            return known
+        if key in self._active:
+            # A recursive schema met itself: its differences are reported at the outer visit.
+            return []
+        self._active.add(key)
+        try:
+            # Most schemas of two versions are equal node for node: then only the schemas they
+            # refer to can differ, and a plain walk to the `$ref`s is far cheaper than the full
+            # keyword-by-keyword comparison.
+            same = base.node == head.node and isinstance(base.node, dict)
+            deltas = self._same_shape(base, head, direction) if same else None
+            if deltas is None:
+                deltas = self._compare(base, head, direction)
+        finally:
+            self._active.discard(key)
+        self._memo[key] = deltas
+        return deltas
+
+    def _same_shape(self, b_ref: Ref, h_ref: Ref, direction: str) -> list[Delta] | None:
+        """Deltas of two equal nodes: those of the schemas their `$ref`s lead to.
+
+        None when a referenced property changes visibility (readOnly/writeOnly): that needs
+        the full comparison of the holding object.
+        """
+        out: list[Delta] = []
+        # (node, property-path tokens, pointer relative to the compared node, is a property)
+        stack: list[tuple[Any, tuple[str, ...], str, bool]] = [(b_ref.node, (), "", False)]
+        while stack:
+            node, tokens, at, is_property = stack.pop()
+            if not isinstance(node, dict):
+                continue
+            ref = node.get("$ref")
+            if isinstance(ref, str) and at:
+                b_target = self.deref(self.base, Ref(node, b_ref.pointer + at, b_ref.source))
+                h_target = self.deref(self.head, Ref(node, h_ref.pointer + at, h_ref.source))
+                if is_property and self._visible(b_target, direction) != self._visible(
+                    h_target, direction
+                ):
+                    return None
+                deltas = self.compare(b_target, h_target, direction)
+                out.extend(d.within(tokens) for d in deltas)
+                continue
+            for key, value in node.items():
+                if key in _SCHEMA_MAPS and isinstance(value, dict):
+                    key_at = f"{at}/{key}"
+                    for name, child in value.items():
+                        token = name if key == "properties" else f"{key}.{name}"
+                        stack.append(
+                            (child, (*tokens, token), jp.child(key_at, name), key == "properties")
+                        )
+                elif key in _SCHEMA_LISTS and isinstance(value, list):
+                    for index, child in enumerate(value):
+                        child_at = f"{at}/{key}/{index}"
+                        if key == "allOf":
+                            stack.append((child, tokens, child_at, False))
+                        else:
+                            stack.append((child, (*tokens, f"{key}[{index}]"), child_at, False))
+                elif key in _SCHEMA_VALUES:
+                    token = _SCHEMA_VALUES[key]
+                    stack.append((value, (*tokens, token), f"{at}/{key}", False))
+        return out
+
+    def _compare(self, b_ref: Ref, h_ref: Ref, direction: str) -> list[Delta]:
+        self.visits += 1
+        b = _merge(self.base, b_ref)
+        h = _merge(self.head, h_ref)
+        out: list[Delta] = []
+        bp, hp = b_ref.place, h_ref.place
+
+        def add(action: str, detail: str) -> None:
+            out.append(Delta(action, (), detail, bp, hp))
+
+        bk, hk = b.keywords, h.keywords
+        b_types, b_null = _types(bk)
+        h_types, h_null = _types(hk)
+        if b_types is not None and h_types is not None and b_types != h_types:
+            shown = f"type changed from {'/'.join(sorted(b_types))} to {'/'.join(sorted(h_types))}"
+            if _covers(h_types, b_types):
+                add("type-widened", shown)
+            elif _covers(b_types, h_types):
+                add("type-narrowed", shown)
+            else:
+                add("type-changed", shown)
+        if b_null != h_null:
+            add("became-nullable" if h_null else "became-not-nullable", "nullable changed")
+        self._keyword(out, bk, hk, "format", bp, hp)
+        self._keyword(out, bk, hk, "const", bp, hp)
+        self._keyword(out, bk, hk, "pattern", bp, hp)
+        self._keyword(out, bk, hk, "multipleOf", bp, hp, family="multiple-of")
+        self._enum(out, bk.get("enum"), hk.get("enum"), bp, hp)
+        for keyword, (family, _, _) in OPAQUE_KEYWORDS.items():
+            b_value, h_value = bk.get(keyword), hk.get(keyword)
+            if keyword in _NESTED and isinstance(b_value, dict) and isinstance(h_value, dict):
+                # A subschema on both sides: compare what it says, not how it is written.
+                b_sub = self.deref(
+                    self.base, Ref(b_value, jp.child(b_ref.pointer, keyword), b_ref.source)
+                )
+                h_sub = self.deref(
+                    self.head, Ref(h_value, jp.child(h_ref.pointer, keyword), h_ref.source)
+                )
+                out.extend(d.under(keyword) for d in self.compare(b_sub, h_sub, direction))
+                continue
+            if keyword == "prefixItems" and isinstance(b_value, list) and isinstance(h_value, list):
+                # Position by position; a different number of positions is a change of its own.
+                at_b, at_h = jp.child(b_ref.pointer, keyword), jp.child(h_ref.pointer, keyword)
+                for index, (b_item, h_item) in enumerate(zip(b_value, h_value, strict=False)):
+                    b_sub = self.deref(self.base, Ref(b_item, jp.child(at_b, index), b_ref.source))
+                    h_sub = self.deref(self.head, Ref(h_item, jp.child(at_h, index), h_ref.source))
+                    token = f"prefixItems[{index}]"
+                    out.extend(d.under(token) for d in self.compare(b_sub, h_sub, direction))
+                if len(b_value) != len(h_value):
+                    detail = f"prefixItems went from {len(b_value)} to {len(h_value)} positions"
+                    out.append(Delta("prefix-items-changed", (), detail, bp, hp))
+                continue
+            self._keyword(out, bk, hk, keyword, bp, hp, family=family)
+        self._numeric_bound(out, bk, hk, "maximum", "exclusiveMaximum", "max", True, bp, hp)
+        self._numeric_bound(out, bk, hk, "minimum", "exclusiveMinimum", "min", False, bp, hp)
+        for keyword, (family, upper) in _BOUNDS.items():
+            self._plain_bound(out, bk.get(keyword), hk.get(keyword), keyword, family, upper, bp, hp)
+        if (bk.get("uniqueItems") is True) != (hk.get("uniqueItems") is True):
+            add(
+                "unique-items-added" if hk.get("uniqueItems") is True else "unique-items-removed",
+                "uniqueItems changed",
+            )
+        if "default" in bk or "default" in hk:
+            if "default" not in bk:
+                add("default-added", f"default {_show(hk['default'])} added")
+            elif "default" not in hk:
+                add("default-removed", f"default {_show(bk['default'])} removed")
+            elif _fingerprint(bk["default"]) != _fingerprint(hk["default"]):
+                add(
+                    "default-changed",
+                    f"default changed from {_show(bk['default'])} to {_show(hk['default'])}",
+                )
+        self._discriminator(out, bk.get("discriminator"), hk.get("discriminator"), bp, hp)
+        if (bk.get("deprecated") is True) != (hk.get("deprecated") is True):
+            add(
+                "became-deprecated" if hk.get("deprecated") is True else "deprecation-removed",
+                "deprecated changed",
+            )
+        self._properties(out, b, h, direction)
+        self._additional(out, b, h, direction)
+        if b.items is not None and h.items is not None:
+            out.extend(d.under("[]") for d in self.compare(b.items, h.items, direction))
+        self._alternatives(out, "one-of", b.one_of, h.one_of, direction, bp, hp)
+        self._alternatives(out, "any-of", b.any_of, h.any_of, direction, bp, hp)
+        return out
+
+    # ---- keywords ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _keyword(
+        out: list[Delta],
+        bk: Mapping[str, Any],
+        hk: Mapping[str, Any],
+        keyword: str,
+        bp: Place,
+        hp: Place,
+        family: str | None = None,
+    ) -> None:
+        name = family or keyword
+        if keyword not in bk and keyword not in hk:
+            return
+        if keyword not in bk:
+            out.append(Delta(f"{name}-added", (), f"{keyword} {_show(hk[keyword])} added", bp, hp))
+        elif keyword not in hk:
+            out.append(
+                Delta(f"{name}-removed", (), f"{keyword} {_show(bk[keyword])} removed", bp, hp)
+            )
+        elif _fingerprint(bk[keyword]) != _fingerprint(hk[keyword]):
+            detail = f"{keyword} changed from {_show(bk[keyword])} to {_show(hk[keyword])}"
+            out.append(Delta(f"{name}-changed", (), detail, bp, hp))
+
+    @staticmethod
+    def _enum(out: list[Delta], b_enum: Any, h_enum: Any, bp: Place, hp: Place) -> None:
+        b_list = b_enum if isinstance(b_enum, list) else None
+        h_list = h_enum if isinstance(h_enum, list) else None
+        if b_list is None and h_list is None:
+            return
+        if b_list is None:
+            out.append(Delta("enum-added", (), "enum restriction added", bp, hp))
+            return
+        if h_list is None:
+            out.append(Delta("enum-removed", (), "enum restriction removed", bp, hp))
+            return
+        b_values = {_fingerprint(v): v for v in b_list}
+        h_values = {_fingerprint(v): v for v in h_list}
+        added = [h_values[k] for k in h_values if k not in b_values]
+        removed = [b_values[k] for k in b_values if k not in h_values]
+        if added:
+            shown = ", ".join(_show(v) for v in added)
+            out.append(Delta("enum-value-added", (), f"enum value(s) {shown} added", bp, hp))
+        if removed:
+            shown = ", ".join(_show(v) for v in removed)
+            out.append(Delta("enum-value-removed", (), f"enum value(s) {shown} removed", bp, hp))
+
+    @staticmethod
+    def _numeric_bound(
+        out: list[Delta],
+        bk: Mapping[str, Any],
+        hk: Mapping[str, Any],
+        keyword: str,
+        exclusive_keyword: str,
+        family: str,
+        upper: bool,
+        bp: Place,
+        hp: Place,
+    ) -> None:
+        b = _bound(bk, keyword, exclusive_keyword)
+        h = _bound(hk, keyword, exclusive_keyword)
+        if b is None and h is None:
+            return
+        if b is None:
+            out.append(Delta(f"{family}-added", (), f"{keyword} {_show(h[0])} added", bp, hp))  # type: ignore[index]
+            return
+        if h is None:
+            out.append(Delta(f"{family}-removed", (), f"{keyword} {_show(b[0])} removed", bp, hp))
+            return
+        if b[0] != h[0]:
+            action = "increased" if h[0] > b[0] else "decreased"
+            detail = f"{keyword} {action} from {_show(b[0])} to {_show(h[0])}"
+            out.append(Delta(f"{family}-{action}", (), detail, bp, hp))
+        elif b[1] != h[1]:
+            action = "became-exclusive" if h[1] else "became-inclusive"
+            out.append(Delta(f"{family}-{action}", (), f"{keyword} {_show(h[0])} {action}", bp, hp))
+
+    @staticmethod
+    def _plain_bound(
+        out: list[Delta],
+        b: Any,
+        h: Any,
+        keyword: str,
+        family: str,
+        upper: bool,
+        bp: Place,
+        hp: Place,
+    ) -> None:
+        b = b if _is_number(b) else None
+        h = h if _is_number(h) else None
+        if b is None and h is None:
+            return
+        if b is None:
+            out.append(Delta(f"{family}-added", (), f"{keyword} {h} added", bp, hp))
+        elif h is None:
+            out.append(Delta(f"{family}-removed", (), f"{keyword} {b} removed", bp, hp))
+        elif b != h:
+            action = "increased" if h > b else "decreased"
+            out.append(
+                Delta(f"{family}-{action}", (), f"{keyword} {action} from {b} to {h}", bp, hp)
+            )
+
+    @staticmethod
+    def _discriminator(out: list[Delta], b: Any, h: Any, bp: Place, hp: Place) -> None:
+        b_name = b.get("propertyName") if isinstance(b, dict) else None
+        h_name = h.get("propertyName") if isinstance(h, dict) else None
+        if b_name == h_name:
+            return
+        if b_name is None:
+            out.append(Delta("discriminator-added", (), f"discriminator {h_name!r} added", bp, hp))
+        elif h_name is None:
+            out.append(
+                Delta("discriminator-removed", (), f"discriminator {b_name!r} removed", bp, hp)
+            )
+        else:
+            detail = f"discriminator property changed from {b_name!r} to {h_name!r}"
+            out.append(Delta("discriminator-property-changed", (), detail, bp, hp))
+
+    # ---- structure ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _visible(ref: Ref, direction: str) -> bool:
+        """readOnly properties are not sent in requests; writeOnly ones not returned."""
+        node = ref.node
+        if not isinstance(node, dict):
+            return True
+        if direction == REQUEST:
+            return node.get("readOnly") is not True
+        return node.get("writeOnly") is not True
+
+    def _properties(self, out: list[Delta], b: Merged, h: Merged, direction: str) -> None:
+        for name in _ordered_union(b.properties, h.properties):
+            b_prop, h_prop = b.properties.get(name), h.properties.get(name)
+            b_seen = b_prop is not None and self._visible(b_prop, direction)
+            h_seen = h_prop is not None and self._visible(h_prop, direction)
+            if b_seen and h_seen:
+                assert b_prop is not None and h_prop is not None
+                out.extend(d.under(name) for d in self.compare(b_prop, h_prop, direction))
+                if (name in b.required) != (name in h.required):
+                    action = (
+                        "property-became-required"
+                        if name in h.required
+                        else "property-became-optional"
+                    )
+                    out.append(
+                        Delta(
+                            action,
+                            (name,),
+                            f"became {action.rsplit('-', 1)[-1]}",
+                            b_prop.place,
+                            h_prop.place,
+                            True,
+                        )
+                    )
+            elif b_seen:
+                assert b_prop is not None
+                if h_prop is not None:
+                    action = (
+                        "property-became-read-only"
+                        if direction == REQUEST
+                        else "property-became-write-only"
+                    )
+                    out.append(
+                        Delta(
+                            action,
+                            (name,),
+                            "became " + action.split("became-")[-1],
+                            b_prop.place,
+                            h_prop.place,
+                            True,
+                        )
+                    )
+                else:
+                    kind = "required" if name in b.required else "optional"
+                    out.append(
+                        Delta(
+                            f"{kind}-property-removed",
+                            (name,),
+                            f"{kind} property removed",
+                            b_prop.place,
+                            None,
+                            True,
+                        )
+                    )
+            elif h_seen:
+                assert h_prop is not None
+                kind = "required" if name in h.required else "optional"
+                out.append(
+                    Delta(
+                        f"{kind}-property-added",
+                        (name,),
+                        f"{kind} property added",
+                        None,
+                        h_prop.place,
+                        True,
+                    )
+                )
+
+    def _additional(self, out: list[Delta], b: Merged, h: Merged, direction: str) -> None:
+        b_add, h_add = b.additional, h.additional
+        if (b_add is False) != (h_add is False):
+            action = (
+                "additional-properties-restricted"
+                if h_add is False
+                else "additional-properties-allowed"
+            )
+            out.append(Delta(action, (), "additionalProperties changed", b.ref.place, h.ref.place))
+        elif isinstance(b_add, Ref) and isinstance(h_add, Ref):
+            out.extend(d.under("{*}") for d in self.compare(b_add, h_add, direction))
+
+    def _alternatives(
+        self,
+        out: list[Delta],
+        family: str,
+        b_alts: list[Ref],
+        h_alts: list[Ref],
+        direction: str,
+        bp: Place,
+        hp: Place,
+    ) -> None:
+        """Match alternatives by content: identical first, then the closest remaining pairs."""
+        if not b_alts and not h_alts:
+            return
+        h_left = list(range(len(h_alts)))
+        b_left: list[int] = []
+        by_print: dict[bytes, list[int]] = {}
+        for index in h_left:
+            by_print.setdefault(_fingerprint(h_alts[index].node), []).append(index)
+        pairs: list[tuple[int, int]] = []
+        for index, alt in enumerate(b_alts):
+            same = by_print.get(_fingerprint(alt.node))
+            if same:
+                match = same.pop(0)
+                h_left.remove(match)
+                pairs.append((index, match))
+            else:
+                b_left.append(index)
+        # Alternatives are few; pairing the leftovers by fewest differences is cheap.
+        for index in list(b_left):
+            if not h_left:
+                break
+            scored = [(len(self.compare(b_alts[index], h_alts[j], direction)), j) for j in h_left]
+            score, best = min(scored)
+            if score <= 2 or len(b_left) == len(h_left):
+                h_left.remove(best)
+                b_left.remove(index)
+                pairs.append((index, best))
+        for b_index, h_index in pairs:
+            token = f"{'oneOf' if family == 'one-of' else 'anyOf'}[{h_index}]"
+            out.extend(
+                d.under(token) for d in self.compare(b_alts[b_index], h_alts[h_index], direction)
+            )
+        for index in b_left:
+            out.append(
+                Delta(f"{family}-removed", (), f"{family} alternative {index} removed", bp, hp)
+            )
+        for index in h_left:
+            out.append(Delta(f"{family}-added", (), f"{family} alternative {index} added", bp, hp))
+
+
+def property_path(path: tuple[str, ...]) -> str:
+    """`items[].name`, `meta{*}.id`: property names joined by dots, `[]` for array items."""
+    text = ""
+    for token in path:
+        if token in ("[]", "{*}") or (text and token.startswith(("oneOf[", "anyOf["))):
+            text += token if token in ("[]", "{*}") else f".{token}"
+        else:
+            text += f".{token}" if text else token
+    return text
+
+
+def _ordered_union(first: Iterable[str], second: Iterable[str]) -> list[str]:
+    seen = dict.fromkeys(first)
+    seen.update(dict.fromkeys(second))
+    return list(seen)

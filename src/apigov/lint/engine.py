@@ -1,0 +1,554 @@
+"""Run a ruleset over a document: compile every `given` once, then walk the document once.
+
+The walk carries, for every node, the set of (path, position) states of all compiled `given`
+paths (an NFA over the node's path). Entering a child advances every state; a state at the end
+of its path dispatches its rule on that node. Transitions that depend only on the key are
+cached per state set, so the cost per node is a dictionary lookup for most nodes.
+
+Rules that read the resolved document (Spectral's default) see a `$ref` replaced by its target;
+rules with `resolved: false` see the `$ref` itself. Both kinds ride the same walk: at a `$ref`
+the state set splits, the unresolved states step into the `$ref` object and the resolved ones
+into its target. A target already walked with the same states is not walked again (its findings
+would repeat), and findings are reported where the node is written, deduplicated like
+Spectral's (rule, path, file, message).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from apigov.findings import Finding
+from apigov.lint.context import FunctionContext, Path, Result
+from apigov.lint.filters import UNDEFINED
+from apigov.lint.jsonpath import (
+    CompiledPath,
+    JsonPathError,
+    Selector,
+    compile_given,
+    compile_path,
+    query,
+)
+from apigov.lint.resolve import follow, is_ref
+from apigov.lint.ruleset import Rule, Ruleset, document_formats
+from apigov.spec import pointer as jp
+from apigov.spec.errors import InputError
+from apigov.spec.model import ApiSpec
+from apigov.spec.sources import Source
+
+_POSITIONS = 256  # positions per path in the state encoding (no `given` has 256 segments)
+_EMPTY: frozenset[int] = frozenset()
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def expand_aliases(
+    given: str, ruleset: Ruleset, formats: frozenset[str], depth: int = 0
+) -> list[str]:
+    """`#OperationObject.responses` -> every path the alias stands for, for these formats."""
+    if not given.startswith("#"):
+        return [given]
+    if depth > 16:
+        raise InputError(given, "aliases refer to each other in a cycle")
+    name_end = 1
+    while name_end < len(given) and (given[name_end].isalnum() or given[name_end] in "_-"):
+        name_end += 1
+    name, rest = given[1:name_end], given[name_end:]
+    targets = ruleset.aliases.get(name)
+    if targets is None:
+        raise InputError(given, f"unknown alias #{name}")
+    expanded: list[str] = []
+    for target in targets:
+        if target.formats is not None and not (target.formats & formats):
+            continue
+        for path in target.given:
+            expanded.extend(expand_aliases(path + rest, ruleset, formats, depth + 1))
+    return expanded
+
+
+@dataclass
+class _CompiledRule:
+    rule: Rule
+    paths: list[CompiledPath]
+
+
+class CompiledRuleset:
+    """The rules that apply to one set of formats, with every `given` compiled once."""
+
+    def __init__(self, ruleset: Ruleset, formats: frozenset[str]) -> None:
+        self.ruleset = ruleset
+        self.formats = formats
+        self.rules: list[Rule] = []
+        self.paths: list[tuple[CompiledPath, int]] = []  # (segments, index into self.rules)
+        self.resolved: list[bool] = []
+        self.keys_only: list[bool] = []
+        for rule in ruleset.enabled():
+            if rule.formats is not None and not (rule.formats & formats):
+                continue
+            index = len(self.rules)
+            self.rules.append(rule)
+            for given in rule.given:
+                for text in expand_aliases(given, ruleset, formats):
+                    try:
+                        compiled, keys_only = compile_given(text)
+                    except JsonPathError as error:
+                        raise InputError(
+                            rule.name, f"cannot compile given {text!r}: {error}"
+                        ) from None
+                    if len(compiled) >= _POSITIONS:
+                        raise InputError(rule.name, f"given {text!r} is too long")
+                    self.paths.append((compiled, index))
+                    self.resolved.append(rule.resolved)
+                    self.keys_only.append(keys_only)
+        self._infos: dict[frozenset[int], _StateInfo] = {}
+
+    def initial(self, resolved: bool) -> frozenset[int]:
+        return frozenset(
+            number * _POSITIONS for number, flag in enumerate(self.resolved) if flag == resolved
+        )
+
+    def info(self, states: frozenset[int]) -> _StateInfo:
+        found = self._infos.get(states)
+        if found is None:
+            found = _StateInfo(states, self.paths)
+            self._infos[states] = found
+        return found
+
+
+class _StateInfo:
+    """Everything about a set of states that does not depend on the node being entered."""
+
+    __slots__ = ("by_name", "dynamic", "for_lists", "for_scalars", "keep", "matched", "static")
+
+    def __init__(self, states: frozenset[int], paths: list[tuple[CompiledPath, int]]) -> None:
+        self.matched: list[int] = []
+        keep: set[int] = set()
+        wildcard: set[int] = set()
+        self.by_name: dict[str, set[int]] = {}
+        grouped: dict[Selector, list[int]] = {}
+        for state in states:
+            number, position = divmod(state, _POSITIONS)
+            segments = paths[number][0]
+            if position == len(segments):
+                self.matched.append(number)
+                continue
+            segment = segments[position]
+            following = state + 1
+            if segment.descendant:
+                keep.add(state)
+            selector = segment.selector
+            if selector.wildcard:
+                wildcard.add(following)
+            elif selector.names is not None:
+                for name in selector.names:
+                    self.by_name.setdefault(name, set()).add(following)
+            else:
+                grouped.setdefault(selector, []).append(following)
+        self.matched.sort()
+        # Identical selectors (the same filter in several rules) are evaluated once per node;
+        # filters that only objects and arrays can pass are not evaluated on scalars.
+        # A filter that reads `@.name` cannot hold for an object without `name`: that is
+        # checked here, without building the filter's context, for most nodes of a document.
+        self.dynamic = [
+            (selector, tuple(found), selector.predicate.keys if selector.predicate else None)
+            for selector, found in grouped.items()
+        ]
+        self.for_lists = [entry for entry in self.dynamic if entry[2] is None]
+        self.for_scalars = [
+            entry
+            for entry in self.for_lists
+            if entry[0].predicate is None or not entry[0].predicate.containers_only
+        ]
+        self.keep = frozenset(keep | wildcard)
+        self.static: dict[str | int, frozenset[int]] = {}
+
+    def step(self, key: str | int, value: Any, parent: Any, where: Path) -> frozenset[int]:
+        static = self.static.get(key)
+        if static is None:
+            named = self.by_name.get(str(key))
+            static = self.keep | named if named else self.keep
+            self.static[key] = static
+        if isinstance(value, dict):
+            candidates = self.dynamic
+        elif isinstance(value, list):
+            candidates = self.for_lists
+        else:
+            candidates = self.for_scalars
+        if not candidates:
+            return static
+        extra = [
+            following
+            for selector, found, keys in candidates
+            if (keys is None or not keys.isdisjoint(value))
+            and selector.accepts(key, value, parent, where)
+            for following in found
+        ]
+        return static.union(extra) if extra else static
+
+
+@dataclass
+class _Raw:
+    """A finding before it has a place: the rule, the path in the walked view, the message."""
+
+    rule: Rule
+    path: Path
+    message: str
+    resolved: bool
+
+
+@dataclass
+class LintRun:
+    """One document through one compiled ruleset."""
+
+    spec: ApiSpec
+    compiled: CompiledRuleset
+    referenced: frozenset[str] = field(default_factory=frozenset)
+    raw: list[_Raw] = field(default_factory=list)
+    _walked: set[tuple[str, str, frozenset[int]]] = field(default_factory=set)
+    _views: dict[int, Any] = field(default_factory=dict)
+    nodes_visited: int = 0
+    """How many nodes the walk entered (each written node once, plus `$ref` targets)."""
+
+    def run(self) -> list[Finding]:
+        root = self.spec.source.data
+        unresolved = self.compiled.initial(False)
+        resolved = self.compiled.initial(True)
+        self.walk(root, "", None, (), self.spec.source, unresolved, resolved, ())
+        return self.findings()
+
+    # ---- the one walk ----------------------------------------------------------------------
+
+    def walk(
+        self,
+        node: Any,
+        key: str | int,
+        parent: Any,
+        where: Path,
+        source: Source,
+        unresolved: frozenset[int],
+        resolved: frozenset[int],
+        stack: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.nodes_visited += 1
+        compiled = self.compiled
+        info_u = compiled.info(unresolved) if unresolved else None
+        info_r = compiled.info(resolved) if resolved else None
+        if info_u is not None:
+            for number in info_u.matched:
+                self.dispatch(number, node, key, where, source, False)
+        if info_r is not None:
+            for number in info_r.matched:
+                self.dispatch(number, node, key, where, source, True)
+        if isinstance(node, dict):
+            children: Iterable[tuple[str | int, Any]] = node.items()
+        elif isinstance(node, list):
+            children = enumerate(node)
+        else:
+            return
+        for child_key, child in children:
+            child_where = (*where, child_key)
+            next_u = info_u.step(child_key, child, node, child_where) if info_u else _EMPTY
+            if info_r is not None and is_ref(child):
+                target = self._target(child, source, stack)
+                if target is not None:
+                    value, target_source, pointer = target
+                    next_r = info_r.step(child_key, value, node, child_where)
+                    if next_u:
+                        self.walk(
+                            child, child_key, node, child_where, source, next_u, _EMPTY, stack
+                        )
+                    if next_r:
+                        seen = (target_source.key, pointer, next_r)
+                        if seen not in self._walked:
+                            self._walked.add(seen)
+                            place = (target_source.key, pointer)
+                            self.walk(
+                                value,
+                                child_key,
+                                node,
+                                child_where,
+                                target_source,
+                                _EMPTY,
+                                next_r,
+                                (*stack, place),
+                            )
+                    continue
+            next_r = info_r.step(child_key, child, node, child_where) if info_r else _EMPTY
+            if next_u or next_r:
+                self.walk(child, child_key, node, child_where, source, next_u, next_r, stack)
+
+    def _target(
+        self, node: Any, source: Source, stack: tuple[tuple[str, str], ...]
+    ) -> tuple[Any, Source, str] | None:
+        """Follow a chain of `$ref`s; None when it cannot be followed or loops back."""
+        seen = set(stack)
+        current, current_source = node, source
+        found: tuple[Any, Source, str] | None = None
+        for _ in range(32):
+            if not is_ref(current):
+                return found
+            step = follow(self.spec, current["$ref"], current_source)
+            if step is None:
+                return None
+            current, current_source, pointer = step
+            if (current_source.key, pointer) in seen:
+                return None
+            seen.add((current_source.key, pointer))
+            found = step
+        return None
+
+    # ---- rules -------------------------------------------------------------------------------
+
+    def dispatch(
+        self, number: int, node: Any, key: str | int, where: Path, source: Source, resolved: bool
+    ) -> None:
+        rule = self.compiled.rules[self.compiled.paths[number][1]]
+        if self.compiled.keys_only[number]:
+            node = key
+        for then in rule.then:
+            for relative, value, value_source in self._targets(
+                node, key, then.field, resolved, source
+            ):
+                path = (*where, *relative)
+                if resolved:
+                    value = self.resolved_view(value, value_source)
+                context = FunctionContext(
+                    document=self.spec.source.data,
+                    path=path,
+                    formats=self.compiled.formats,
+                    spec=self.spec,
+                    rule_name=rule.name,
+                    referenced=self.referenced,
+                    source=value_source,
+                )
+                try:
+                    results = then.function(value, then.options, context)
+                except (MemoryError, RecursionError):
+                    raise
+                except Exception as error:  # a custom function's bug: name the rule and file
+                    raise InputError(
+                        self.spec.name,
+                        f"rule {rule.name!r}: function {then.function_name} failed: "
+                        f"{type(error).__name__}: {error}",
+                    ) from error
+                for result in results or ():
+                    self.raw.append(
+                        _Raw(rule, _result_path(result, path), result.message, resolved)
+                    )
+
+    def _targets(
+        self, node: Any, key: str | int, field_name: str | None, resolved: bool, source: Source
+    ) -> Iterator[tuple[Path, Any, Source]]:
+        if field_name is None or not isinstance(node, dict | list):
+            yield (), node, source
+            return
+        if field_name == "@key":
+            if isinstance(node, dict) and node:
+                for name in node:
+                    yield (name,), name, source
+            else:
+                yield (), UNDEFINED, source
+            return
+        if field_name == "$" or field_name.startswith(("$.", "$[")):
+            matches = query(node, _field_path(field_name))
+            if not matches:
+                yield (), UNDEFINED, source
+            for relative, match in matches:
+                yield relative, match, source
+            return
+        tokens = _field_tokens(field_name)
+        value: Any = node
+        current = source
+        for token in tokens:
+            if resolved and is_ref(value):
+                step = follow(self.spec, value["$ref"], current)
+                if step is not None:
+                    value, current, _ = step
+            value = _get(value, token)
+            if value is UNDEFINED:
+                break
+        if resolved and is_ref(value):
+            step = follow(self.spec, value["$ref"], current)
+            if step is not None:
+                value, current, _ = step
+        yield tuple(tokens), value, current
+
+    def resolved_view(self, node: Any, source: Source) -> Any:
+        """`node` with every `$ref` below it replaced by its target, as Spectral's functions see it.
+
+        Each written node is resolved once and shared (as in Spectral's resolved document), so
+        a schema used a thousand times costs one copy; a `$ref` that loops back stays a `$ref`.
+        """
+        if not isinstance(node, dict | list):
+            return node
+        try:
+            return self._resolve(node, source, ())
+        except RecursionError:
+            return node
+
+    def _resolve(self, node: Any, source: Source, stack: tuple[tuple[str, str], ...]) -> Any:
+        if not isinstance(node, dict | list):
+            return node
+        memo = self._views.get(id(node))
+        if memo is not None:
+            return memo
+        if is_ref(node):
+            target = self._target(node, source, stack)
+            if target is None:
+                return node
+            value, target_source, pointer = target
+            return self._resolve(value, target_source, (*stack, (target_source.key, pointer)))
+        result: Any
+        if isinstance(node, dict):
+            result = {key: self._resolve(value, source, stack) for key, value in node.items()}
+        else:
+            result = [self._resolve(value, source, stack) for value in node]
+        self._views[id(node)] = result
+        return result
+
+    # ---- places ------------------------------------------------------------------------------
+
+    def findings(self) -> list[Finding]:
+        found: list[Finding] = []
+        seen: set[tuple[str, str, str, str]] = set()
+        for raw in self.raw:
+            source, tokens = self.place(raw.path, raw.resolved)
+            pointer = jp.join(tokens)
+            message = _message(raw.rule, raw.message, tokens, source)
+            fingerprint = (raw.rule.name, pointer, source.key, message)
+            if fingerprint in seen:
+                continue
+            seen.add(fingerprint)
+            level = self.compiled.ruleset.severity_for(raw.rule, source.key, pointer)
+            if level is None:
+                continue
+            location = source.locate(pointer)
+            found.append(
+                Finding(
+                    id=raw.rule.name,
+                    level=level,
+                    message=message,
+                    location=location,
+                    service=self.spec.service,
+                    operation=_operation(tokens) if source is self.spec.source else None,
+                )
+            )
+        return found
+
+    def place(self, path: Path, resolved: bool) -> tuple[Source, list[str | int]]:
+        """Where a path of the walked view is written: the file and the closest existing path."""
+        source = self.spec.source
+        node: Any = source.data
+        tokens: list[str | int] = []
+        for token in path:
+            if resolved and is_ref(node) and not (isinstance(node, dict) and token in node):
+                step = self._target(node, source, ())
+                if step is None:
+                    break
+                node, source, pointer = step
+                tokens = list(jp.split(pointer))
+            child = _get(node, token)
+            if child is UNDEFINED:
+                break
+            node = child
+            tokens.append(token)
+        return source, tokens
+
+
+def _result_path(result: Result, target_path: Path) -> Path:
+    return tuple(result.path) if result.path is not None else target_path
+
+
+@functools.lru_cache(maxsize=256)
+def _field_path(field_name: str) -> CompiledPath:
+    try:
+        return compile_path(field_name)
+    except JsonPathError as error:
+        raise InputError(field_name, f"cannot compile field: {error}") from None
+
+
+def _field_tokens(field_name: str) -> list[str | int]:
+    tokens: list[str | int] = []
+    for part in field_name.replace("]", "").replace("[", ".").split("."):
+        if part == "":
+            continue
+        part = part.strip("'\"")
+        tokens.append(int(part) if part.isdigit() else part)
+    return tokens
+
+
+def _get(node: Any, token: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(str(token), UNDEFINED)
+    if isinstance(node, list):
+        index = token if isinstance(token, int) else int(token) if str(token).isdigit() else -1
+        return node[index] if 0 <= index < len(node) else UNDEFINED
+    return UNDEFINED
+
+
+def _message(rule: Rule, error: str, tokens: list[str | int], source: Source) -> str:
+    if not rule.message:
+        # As Spectral: a rule without a message speaks with its description.
+        return rule.description or error or rule.name
+    text = rule.message
+    if "{{" not in text:
+        return text.strip()
+    value: Any = source.data
+    for token in tokens:
+        value = _get(value, token)
+    replacements = {
+        "error": error,
+        "property": str(tokens[-1]) if tokens else "",
+        "path": jp.join(tokens),
+        "description": rule.description,
+        "value": "" if value is UNDEFINED else str(value),
+    }
+    for name, replacement in replacements.items():
+        text = text.replace("{{" + name + "}}", replacement)
+    return text.strip()
+
+
+def _operation(tokens: list[str | int]) -> str | None:
+    if len(tokens) >= 3 and tokens[0] == "paths" and str(tokens[2]) in _METHODS:
+        return f"{str(tokens[2]).upper()} {tokens[1]}"
+    return None
+
+
+def referenced_targets(spec: ApiSpec) -> frozenset[str]:
+    """Every place in the root document some `$ref` names (`#/components/schemas/Pet`)."""
+    found: set[str] = set()
+    for _path, ref in spec.source.parsed.refs:
+        if ref.startswith("#"):
+            found.add(ref)
+    for target in spec.targets.values():
+        if target.source is spec.source:
+            found.add("#" + target.pointer)
+    for source in spec.files.values():
+        if source is spec.source:
+            continue
+        for _path, ref in source.parsed.refs:
+            file_part, _, fragment = ref.partition("#")
+            found_target = spec.targets.get((source.key, ref))
+            if file_part and found_target is not None and found_target.source is spec.source:
+                found.add("#" + fragment)
+    return frozenset(found)
+
+
+class Linter:
+    """A ruleset, compiled once per set of formats, applied to any number of documents."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self._compiled: dict[frozenset[str], CompiledRuleset] = {}
+
+    def compiled_for(self, formats: frozenset[str]) -> CompiledRuleset:
+        found = self._compiled.get(formats)
+        if found is None:
+            found = CompiledRuleset(self.ruleset, formats)
+            self._compiled[formats] = found
+        return found
+
+    def lint(self, spec: ApiSpec) -> list[Finding]:
+        compiled = self.compiled_for(document_formats(spec.version))
+        return LintRun(spec, compiled, referenced_targets(spec)).run()

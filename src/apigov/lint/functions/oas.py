@@ -1,0 +1,802 @@
+"""The OpenAPI-specific functions Spectral's `oas` ruleset uses, with the same meanings."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema_rs
+
+from apigov.lint.context import FunctionContext, Path, Result
+from apigov.lint.filters import UNDEFINED
+from apigov.lint.functions.core import (
+    Results,
+    _cache_key,
+    schema_validator,
+    unreferenced_reusable_object,
+)
+from apigov.lint.resolve import inline_refs
+
+OPERATION_KEYS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+
+
+def _operations(paths: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    if not isinstance(paths, dict):
+        return
+    for url, item in paths.items():
+        if not isinstance(item, dict):
+            continue
+        for method, operation in item.items():
+            if method in OPERATION_KEYS and isinstance(operation, dict):
+                yield url, method, operation
+
+
+def op_success_response(target: Any, _options: Any, context: FunctionContext) -> Results:
+    if not isinstance(target, dict):
+        return None
+    is_oas3 = "oas3" in context.formats
+    for code in target:
+        if is_oas3 and code in ("2XX", "3XX"):
+            return None
+        try:
+            number = float(code)
+        except ValueError:
+            continue
+        if 200 <= number < 400:
+            return None
+    return [Result("Operation must define at least a single 2xx or 3xx response")]
+
+
+_FORM_MEDIA = re.compile(r"(application/x-www-form-urlencoded|multipart/form-data)")
+
+
+def op_form_data_consume_check(target: Any, _options: Any, _context: FunctionContext) -> Results:
+    if not isinstance(target, dict):
+        return None
+    parameters, consumes = target.get("parameters"), target.get("consumes")
+    if not isinstance(parameters, list) or not isinstance(consumes, list):
+        return None
+    uses_form = any(isinstance(p, dict) and p.get("in") == "formData" for p in parameters)
+    if uses_form and not _FORM_MEDIA.search(",".join(str(c) for c in consumes)):
+        return [
+            Result(
+                "Consumes must include urlencoded, multipart, or form-data media type "
+                "when using formData parameter."
+            )
+        ]
+    return None
+
+
+def op_id_unique(target: Any, _options: Any, _context: FunctionContext) -> Results:
+    found = []
+    seen: list[Any] = []
+    for url, method, operation in _operations(target):
+        if "operationId" not in operation:
+            continue
+        operation_id = operation["operationId"]
+        if operation_id in seen:
+            found.append(
+                Result("operationId must be unique.", ("paths", url, method, "operationId"))
+            )
+        else:
+            seen.append(operation_id)
+    return found or None
+
+
+def op_params(target: Any, _options: Any, context: FunctionContext) -> Results:
+    if not isinstance(target, list) or len(target) < 2:
+        return None
+    seen: set[str] = set()
+    duplicates: list[int] = []
+    body: list[int] = []
+    form: list[int] = []
+    for index, parameter in enumerate(target):
+        if not isinstance(parameter, dict) or "$ref" in parameter:
+            continue
+        fingerprint = f"{_js_str(parameter.get('in'))}-{_js_str(parameter.get('name'))}"
+        if fingerprint in seen:
+            duplicates.append(index)
+        else:
+            seen.add(fingerprint)
+        if parameter.get("in") == "body":
+            body.append(index)
+        elif parameter.get("in") == "formData":
+            form.append(index)
+    found = [
+        Result(
+            'A parameter in this operation already exposes the same combination of "name" and '
+            '"in" values.',
+            (*context.path, index),
+        )
+        for index in duplicates
+    ]
+    if body and form:
+        found.append(Result('Operation must not have both "in:body" and "in:formData" parameters.'))
+    found.extend(
+        Result(
+            'Operation must not have more than a single instance of the "in:body" parameter.',
+            (*context.path, index),
+        )
+        for index in body[1:]
+    )
+    return found or None
+
+
+def _js_str(value: Any) -> str:
+    if value is None:
+        return "null"
+    return "undefined" if value is UNDEFINED else str(value)
+
+
+def tag_defined(target: Any, _options: Any, _context: FunctionContext) -> Results:
+    if not isinstance(target, dict):
+        return None
+    declared = {
+        tag["name"]
+        for tag in target.get("tags") or []
+        if isinstance(tag, dict) and isinstance(tag.get("name"), str)
+    }
+    found = []
+    for url, method, operation in _operations(target.get("paths")):
+        tags = operation.get("tags")
+        if not isinstance(tags, list):
+            continue
+        for index, tag in enumerate(tags):
+            if not (isinstance(tag, str) and tag in declared):
+                found.append(
+                    Result(
+                        "Operation tags must be defined in global tags.",
+                        ("paths", url, method, "tags", index),
+                    )
+                )
+    return found or None
+
+
+_PATH_TEMPLATE = re.compile(r"(\{;?\??[a-zA-Z0-9_-]+\*?\})")
+
+
+def path_params(target: Any, _options: Any, _context: FunctionContext) -> Results:
+    if not isinstance(target, dict):
+        return None
+    found: list[Result] = []
+    normalized_seen: dict[str, str] = {}
+    for url, item in target.items():
+        if not isinstance(item, dict):
+            continue
+        normalized = _PATH_TEMPLATE.sub("%", url)
+        if normalized in normalized_seen:
+            found.append(
+                Result(
+                    f'Paths "{normalized_seen[normalized]}" and "{url}" must not be equivalent.',
+                    ("paths", url),
+                )
+            )
+        else:
+            normalized_seen[normalized] = url
+        in_path: list[str] = []
+        for match in _PATH_TEMPLATE.finditer(url):
+            name = re.sub(r"[{}?*;]", "", match.group())
+            if name in in_path:
+                found.append(
+                    Result(
+                        f'Path "{url}" must not use parameter "{{{name}}}" multiple times.',
+                        ("paths", url),
+                    )
+                )
+            else:
+                in_path.append(name)
+        top = _path_parameters(item.get("parameters"), ("paths", url, "parameters"), found)
+        for method, operation in item.items():
+            if method not in OPERATION_KEYS or not isinstance(operation, dict):
+                continue
+            where: Path = ("paths", url, method)
+            own = _path_parameters(operation.get("parameters"), (*where, "parameters"), found)
+            declared = {**top, **own}
+            for name, at in declared.items():
+                if name not in in_path:
+                    found.append(Result(f'Parameter "{name}" must be used in path "{url}".', at))
+            for name in in_path:
+                if name not in declared:
+                    found.append(
+                        Result(
+                            f'Operation must define parameter "{{{name}}}" as expected by path '
+                            f'"{url}".',
+                            where,
+                        )
+                    )
+    return found or None
+
+
+def _path_parameters(parameters: Any, where: Path, found: list[Result]) -> dict[str, Path]:
+    named: dict[str, Path] = {}
+    if not isinstance(parameters, list):
+        return named
+    for index, parameter in enumerate(parameters):
+        if not isinstance(parameter, dict):
+            continue
+        if parameter.get("in") != "path" or "name" not in parameter:
+            continue
+        name = str(parameter["name"])
+        at = (*where, index)
+        if parameter.get("required") is not True:
+            found.append(
+                Result(
+                    f'Path parameter "{name}" must have "required" property that is set to "true".',
+                    at,
+                )
+            )
+        if name in named:
+            found.append(Result(f'Path parameter "{name}" must not be defined multiple times.', at))
+            continue
+        named[name] = at
+    return named
+
+
+def uniqueness_tags(target: Any, _options: Any, context: FunctionContext) -> Results:
+    if not isinstance(target, list) or not all(
+        isinstance(tag, dict) and isinstance(tag.get("name"), str) for tag in target
+    ):
+        return None
+    names = [tag["name"] for tag in target]
+    found = [
+        Result(
+            f'"tags" object contains duplicate tag name "{name}".', (*context.path, index, "name")
+        )
+        for index, name in enumerate(names)
+        if names.index(name) != index
+    ]
+    return found or None
+
+
+def ref_siblings(_target: Any, _options: Any, context: FunctionContext) -> Results:
+    if not context.path:
+        return None
+    holder: Any = context.document
+    for token in context.path[:-1]:
+        if isinstance(holder, dict):
+            holder = holder.get(token)
+        elif isinstance(holder, list) and isinstance(token, int):
+            holder = holder[token]
+        else:
+            return None
+    if not isinstance(holder, dict) or len(holder) == 1:
+        return None
+    return [
+        Result("$ref must not be placed next to any other properties", (*context.path[:-1], key))
+        for key in holder
+        if key != "$ref"
+    ] or None
+
+
+def discriminator(target: Any, _options: Any, context: FunctionContext) -> Results:
+    if not isinstance(target, dict) or not isinstance(target.get("discriminator"), str):
+        return None
+    name = target["discriminator"]
+    found = []
+    properties = target.get("properties")
+    if not isinstance(properties, dict) or name not in properties:
+        found.append(
+            Result(
+                "The discriminator property must be defined in this schema.",
+                (*context.path, "properties"),
+            )
+        )
+    required = target.get("required")
+    if not isinstance(required, list) or name not in required:
+        found.append(
+            Result(
+                "The discriminator property must be in the required property list.",
+                (*context.path, "required"),
+            )
+        )
+    return found
+
+
+def security_defined(target: Any, options: Any, context: FunctionContext) -> Results:
+    if not isinstance(target, dict) or not target:
+        return None
+    if not all(
+        isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
+        for scopes in target.values()
+    ):
+        return None
+    version = (options or {}).get("oasVersion", 3)
+    document = context.document
+    if not isinstance(document, dict):
+        return None
+    if version == 2:
+        schemes = document.get("securityDefinitions")
+    else:
+        components = document.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+    found = []
+    for name, scopes in target.items():
+        if not isinstance(schemes, dict) or name not in schemes:
+            what = "API" if len(context.path) == 2 else "Operation"
+            place = "securityDefinitions" if version == 2 else "components.securitySchemes"
+            found.append(
+                Result(
+                    f'{what} "security" values must match a scheme defined in the "{place}" '
+                    "object.",
+                    (*context.path, name),
+                )
+            )
+            continue
+        for index, scope in enumerate(scopes):
+            if not _scope_defined(version, scope, schemes[name]):
+                found.append(
+                    Result(f'"{scope}" must be listed among scopes.', (*context.path, name, index))
+                )
+    return found or None
+
+
+def _scope_defined(version: int, scope: str, scheme: Any) -> bool:
+    if not isinstance(scheme, dict):
+        return False
+    if version == 2:
+        scopes = scheme.get("scopes")
+        return isinstance(scopes, dict) and scope in scopes
+    flows = scheme.get("flows")
+    if isinstance(flows, dict):
+        for flow in flows.values():
+            scopes = flow.get("scopes") if isinstance(flow, dict) else None
+            if isinstance(scopes, dict) and scope in scopes:
+                return True
+    return False
+
+
+def unused_component(target: Any, _options: Any, context: FunctionContext) -> Results:
+    if not isinstance(target, dict) or not isinstance(target.get("components"), dict):
+        return None
+    found: list[Result] = []
+    kinds = (
+        "schemas",
+        "responses",
+        "parameters",
+        "examples",
+        "requestBodies",
+        "headers",
+        "links",
+        "callbacks",
+    )
+    for kind in kinds:
+        value = target["components"].get(kind)
+        if isinstance(value, dict):
+            options = {"reusableObjectsLocation": f"#/components/{kind}"}
+            found.extend(unreferenced_reusable_object(value, options, context) or [])
+    return found or None
+
+
+# ---- server variables --------------------------------------------------------------------
+
+_URL_VARIABLE = re.compile(r"{([^}]+)}")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def server_variables(target: Any, options: Any, context: FunctionContext) -> Results:
+    if not _is_server_object(target):
+        # Spectral's serverVariables reports a malformed server rather than skipping it.
+        return [Result("Invalid Server Object")]
+    url: str = target["url"]
+    variables = target.get("variables")
+    options = options or {}
+    found: list[Result] = []
+    used = list(dict.fromkeys(_URL_VARIABLE.findall(url)))
+    defined = list(variables or {})
+    for name in defined:
+        if name not in used:
+            found.append(
+                Result(
+                    f'Server\'s "variables" object has unused defined "{name}" url variable.',
+                    (*context.path, "variables", name),
+                )
+            )
+    if not used:
+        return found or None
+    missing = [name for name in used if name not in defined]
+    if missing:
+        found.append(
+            Result(
+                'Not all server\'s variables are described with "variables" object. '
+                f"Missed: {', '.join(missing)}.",
+                (*context.path, "variables"),
+            )
+        )
+    if variables is None:
+        return found or None
+    pairs: list[tuple[str, list[str]]] = []
+    for name in defined:
+        if name not in used:
+            continue
+        variable = variables[name]
+        if not isinstance(variable, dict):
+            continue
+        if isinstance(variable.get("enum"), list):
+            pairs.append((name, [str(v) for v in variable["enum"]]))
+            if "default" in variable and variable["default"] not in variable["enum"]:
+                found.append(
+                    Result(
+                        f'Server Variable "{name}" has a default not listed in the enum.',
+                        (*context.path, "variables", name, "default"),
+                    )
+                )
+        elif "default" in variable:
+            pairs.append((name, [str(variable["default"])]))
+        else:
+            pairs.append((name, []))
+        if "default" not in variable and options.get("requireDefault") is True:
+            found.append(
+                Result(
+                    f'Server Variable "{name}" has a missing default.',
+                    (*context.path, "variables", name),
+                )
+            )
+    if options.get("checkSubstitutions") is True and pairs:
+        invalid = _invalid_substitutions(url, pairs)
+        if len(invalid) == 5:
+            found.append(
+                Result(
+                    "At least 5 substitutions of server variables resulted in invalid URLs: "
+                    f"{', '.join(invalid)} and more",
+                    (*context.path, "variables"),
+                )
+            )
+        elif invalid:
+            found.append(
+                Result(
+                    "A few substitutions of server variables resulted in invalid URLs: "
+                    f"{', '.join(invalid)}",
+                    (*context.path, "variables"),
+                )
+            )
+    return found or None
+
+
+_VARIABLE_FIELDS = {"enum": list, "default": str, "description": str, "examples": str}
+
+
+def _is_server_object(target: Any) -> bool:
+    if not isinstance(target, dict) or not isinstance(target.get("url"), str):
+        return False
+    variables = target.get("variables")
+    if variables is None:
+        return True
+    if not isinstance(variables, dict):
+        return False
+    for variable in variables.values():
+        if not isinstance(variable, dict):
+            return False
+        for name, value in variable.items():
+            kind = _VARIABLE_FIELDS.get(name)
+            if kind is None:
+                if not name.startswith("x-"):
+                    return False
+            elif not isinstance(value, kind):
+                return False
+        if "enum" in variable and not all(isinstance(v, str) for v in variable["enum"]):
+            return False
+    return True
+
+
+def _invalid_substitutions(url: str, pairs: list[tuple[str, list[str]]]) -> list[str]:
+    invalid: list[str] = []
+    choices = [[(name, value) for value in values] for name, values in pairs if values]
+    for combination in itertools.product(*choices):
+        substituted = url
+        for name, value in combination:
+            substituted = substituted.replace("{" + name + "}", value)
+        if not _is_absolute_url(substituted):
+            invalid.append(substituted)
+            if len(invalid) == 5:
+                break
+    return invalid
+
+
+def _is_absolute_url(text: str) -> bool:
+    # What WHATWG `new URL(text)` accepts, for the shapes server URLs take.
+    if not _SCHEME.match(text) or any(c.isspace() for c in text.strip()):
+        return False
+    scheme, _, rest = text.partition(":")
+    if scheme.lower() in ("http", "https", "ws", "wss", "ftp"):
+        host = rest.lstrip("/").split("/")[0].split("?")[0].split("#")[0]
+        return bool(host) and "{" not in host and "}" not in host
+    return True
+
+
+# ---- examples and schemas -------------------------------------------------------------------
+
+
+def oas_schema(target: Any, options: Any, context: FunctionContext) -> Results:
+    """Validate `target` against `options.schema` in the document's schema dialect."""
+    if target is UNDEFINED:
+        return None
+    schema = (options or {}).get("schema", {})
+    return _validate_with_dialect(target, schema, context, context.path) or None
+
+
+def _dialect(context: FunctionContext) -> str:
+    if "oas3_1" in context.formats:
+        declared = (
+            context.document.get("jsonSchemaDialect")
+            if isinstance(context.document, dict)
+            else None
+        )
+        if isinstance(declared, str) and "draft-04" in declared:
+            return "draft4"
+        if isinstance(declared, str) and "draft-07" in declared:
+            return "draft7"
+        if isinstance(declared, str) and "2019-09" in declared:
+            return "draft2019-09"
+        return "draft2020-12"
+    return "draft4"
+
+
+def _validate_with_dialect(
+    value: Any, schema: Any, context: FunctionContext, where: Path
+) -> list[Result]:
+    dialect = _dialect(context)
+    problem = _schema_problem(schema, dialect)
+    if problem is not None:
+        # Spectral (ajv) refuses such a schema and reports it at every value it would check.
+        return [Result(problem, where)]
+    schema = _nullable_to_type(schema, oas2="oas2" in context.formats)
+    try:
+        validator = schema_validator(schema, dialect, validate_formats=True)
+    except (ValueError, TypeError):
+        return []  # a schema the validator cannot compile: the document schema rule says why
+    found = []
+    seen: set[Path] = set()
+    for error in validator.iter_errors(value):
+        at = (*where, *error.instance_path)
+        if at in seen:
+            continue
+        seen.add(at)
+        name = str(at[-1]) if at else "document"
+        found.append(Result(f'"{name}" property {error.message}', at))
+    return found
+
+
+_META_SCHEMAS = {
+    "draft4": "http://json-schema.org/draft-04/schema#",
+    "draft7": "http://json-schema.org/draft-07/schema#",
+    "draft2019-09": "https://json-schema.org/draft/2019-09/schema",
+    "draft2020-12": "https://json-schema.org/draft/2020-12/schema",
+}
+_PROBLEMS: dict[tuple[str, str], str | None] = {}
+
+
+def _schema_problem(schema: Any, dialect: str) -> str | None:
+    """Why a schema cannot be used to check values: not valid in its dialect, or `nullable`
+    without `type` (which OpenAPI 3.0 forbids). None when it can be used."""
+    if not isinstance(schema, dict):
+        return None
+    key = (_cache_key(schema), dialect)
+    if key in _PROBLEMS:
+        return _PROBLEMS[key]
+    problem: str | None = None
+    if _nullable_without_type(schema):
+        problem = '"nullable" cannot be used without "type"'
+    else:
+        candidate = {**schema, "$schema": _META_SCHEMAS[dialect]}
+        try:
+            valid = jsonschema_rs.meta.is_valid(candidate)
+        except (ValueError, TypeError):
+            valid = True  # a meta-schema jsonschema-rs does not know: do not guess
+        if not valid:
+            problem = "schema is invalid"
+    _PROBLEMS[key] = problem
+    return problem
+
+
+def _nullable_without_type(schema: Any) -> bool:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("nullable") is True and "type" not in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _nullable_to_type(schema: Any, *, oas2: bool) -> Any:
+    """OpenAPI's `nullable: true` (`x-nullable` in 2.0) as draft-4: `null` joins `type`."""
+    if isinstance(schema, list):
+        return [_nullable_to_type(item, oas2=oas2) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: _nullable_to_type(value, oas2=oas2) for key, value in schema.items()}
+    flag = "x-nullable" if oas2 else "nullable"
+    if result.get(flag) is True:
+        declared = result.get("type")
+        if isinstance(declared, str):
+            result["type"] = [declared, "null"]
+        elif isinstance(declared, list) and "null" not in declared:
+            result["type"] = [*declared, "null"]
+        if isinstance(result.get("enum"), list) and None not in result["enum"]:
+            result["enum"] = [*result["enum"], None]
+    return result
+
+
+def _relax_required(schema: Any, read_only: bool, write_only: bool) -> None:
+    """Request examples may omit readOnly properties, response examples writeOnly ones."""
+    if not (read_only or write_only):
+        return
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        properties = node.get("properties")
+        if isinstance(properties, dict) and isinstance(node.get("required"), list):
+            relaxed = [
+                name
+                for name in node["required"]
+                if not (
+                    isinstance(properties.get(name), dict)
+                    and (
+                        (read_only and properties[name].get("readOnly") is True)
+                        or (write_only and properties[name].get("writeOnly") is True)
+                    )
+                )
+            ]
+            if relaxed:
+                node["required"] = relaxed
+            else:
+                del node["required"]
+        stack.extend(node.values())
+
+
+def _is_under(path: Path, patterns: tuple[tuple[str, ...], ...]) -> bool:
+    return any(
+        len(path) >= len(pattern)
+        and all(part == "*" or part == path[i] for i, part in enumerate(pattern))
+        for pattern in patterns
+    )
+
+
+_REQUEST_MEDIA = {2: (), 3: (("components", "requestBodies"), ("paths", "*", "*", "requestBody"))}
+_RESPONSE_MEDIA = {
+    2: (("responses",), ("paths", "*", "*", "responses")),
+    3: (("components", "responses"), ("paths", "*", "*", "responses")),
+}
+
+
+def oas_example(target: Any, options: Any, context: FunctionContext) -> Results:
+    if not isinstance(target, dict):
+        return None
+    options = options or {}
+    version = int(options.get("oasVersion", 3))
+    field = options.get("schemaField", "$")
+    kind = options.get("type", "schema")
+    schema = target if field == "$" else target.get(field)
+    if not isinstance(schema, dict):
+        return None
+    items: list[tuple[Any, Path]] = []
+    if kind == "schema":
+        names = ("example", "x-example", "default") if version == 2 else ("example", "default")
+        items = [(target[name], (*context.path, name)) for name in names if name in target]
+    elif version == 2:
+        examples = target.get("examples")
+        if isinstance(examples, dict):
+            items = [(value, (*context.path, "examples", key)) for key, value in examples.items()]
+    elif "example" in target:
+        items = [(target["example"], (*context.path, "example"))]
+    elif isinstance(target.get("examples"), dict):
+        for key, example in target["examples"].items():
+            if not isinstance(example, dict) or "externalValue" in example:
+                continue
+            items.append(
+                (example.get("value", UNDEFINED), (*context.path, "examples", key, "value"))
+            )
+    if not items:
+        return None
+    prepared = inline_refs(schema, context)
+    prepared = copy.deepcopy(prepared)
+    if version == 2 and isinstance(prepared.get("required"), bool):
+        del prepared["required"]
+    if kind == "media":
+        _relax_required(
+            prepared,
+            _is_under(context.path, _REQUEST_MEDIA[version]),
+            _is_under(context.path, _RESPONSE_MEDIA[version]),
+        )
+    found: list[Result] = []
+    for value, where in items:
+        if value is UNDEFINED:
+            continue
+        found.extend(_validate_with_dialect(value, prepared, context, where))
+    return found or None
+
+
+def document_schema(target: Any, _options: Any, context: FunctionContext) -> Results:
+    """The document against the official OpenAPI JSON Schema of its version."""
+    from apigov.spec.validate import official_schema
+
+    if not isinstance(target, dict):
+        return None
+    if "oas2" in context.formats:
+        version = "2.0"
+    elif "oas3_1" in context.formats:
+        version = "3.1"
+    elif "oas3_0" in context.formats:
+        version = "3.0"
+    else:
+        return None
+    found = []
+    seen: set[Path] = set()
+    for error in official_schema(version).iter_errors(target):
+        at = tuple(error.instance_path)
+        places = [at]
+        if type(error.kind).__name__ == "AdditionalProperties":
+            unexpected = [str(name) for name in error.kind.unexpected]
+            if version == "2.0":
+                # anyOf/oneOf in 2.0 schemas have rules of their own (oas2-anyOf, oas2-oneOf).
+                unexpected = [name for name in unexpected if name not in ("anyOf", "oneOf")]
+            places = [(*at, name) for name in unexpected]
+        for place in places:
+            if place not in seen:
+                seen.add(place)
+                found.append(Result(str(error.message)[:240], place))
+    if version == "3.1" and _dialect(context) == "draft2020-12":
+        # The OpenAPI 3.1 schema leaves Schema Objects to their dialect; Spectral checks them
+        # against it as part of this rule, and so does apigov.
+        for where, schema in _schema_objects(target, ()):
+            for error in _dialect_meta_validator().iter_errors(schema):
+                place = (*where, *error.instance_path)
+                if place not in seen:
+                    seen.add(place)
+                    found.append(Result(str(error.message)[:240], place))
+    return found or None
+
+
+@functools.cache
+def _dialect_meta_validator() -> Any:
+    return jsonschema_rs.Draft202012Validator({"$ref": _META_SCHEMAS["draft2020-12"]})
+
+
+def _schema_objects(node: Any, where: Path) -> Iterator[tuple[Path, Any]]:
+    """Every outermost Schema Object of an OpenAPI 3.1 document (nested ones are inside)."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _schema_objects(item, (*where, index))
+        return
+    if not isinstance(node, dict):
+        return
+    if where == ("components", "schemas"):
+        for name, schema in node.items():
+            yield (*where, name), schema
+        return
+    for key, value in node.items():
+        if key == "schema" and isinstance(value, dict | bool):
+            yield (*where, key), value
+        else:
+            yield from _schema_objects(value, (*where, key))
+
+
+OAS_FUNCTIONS = {
+    "oasOpSuccessResponse": op_success_response,
+    "oasOpFormDataConsumeCheck": op_form_data_consume_check,
+    "oasOpIdUnique": op_id_unique,
+    "oasOpParams": op_params,
+    "oasTagDefined": tag_defined,
+    "oasPathParam": path_params,
+    "uniquenessTags": uniqueness_tags,
+    "refSiblings": ref_siblings,
+    "oasDiscriminator": discriminator,
+    "oasSecurityDefined": security_defined,
+    "oasUnusedComponent": unused_component,
+    "serverVariables": server_variables,
+    "oasSchema": oas_schema,
+    "oasExample": oas_example,
+    "oasDocumentSchema": document_schema,
+}

@@ -1,0 +1,207 @@
+"""The registry's tables (SQLAlchemy 2 declarative models).
+
+Immutability and uniqueness live in the database, not only in Python, so several processes
+sharing one PostgreSQL keep the guarantees: a version number is unique per service, a
+contract's content is stored once per SHA-256, one deployment per service, environment and
+target is current at a time (a partial unique index), and one static-compatibility result is
+cached per (pact content, spec content, checker version).
+
+The migrations in `migrations/versions/` create exactly these tables; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Service(Base):
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    owner: Mapped[str | None] = mapped_column(String(300))
+    team: Mapped[str | None] = mapped_column(String(200))
+    tier: Mapped[int | None] = mapped_column(Integer)
+    lifecycle: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Contract(Base):
+    """One file's content, stored once however many versions hold it."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # openapi | openapi-part | pact | service
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Version(Base):
+    """A published version of a service: immutable once written.
+
+    `digest` covers every file of the version (path and content), so republishing compares one
+    value; `spec_digest` covers the OpenAPI document and the files it refers to, the key of the
+    static-compatibility cache.
+    """
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("service_id", "number", name="uq_versions_service_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    number: Mapped[str] = mapped_column(String(200))
+    branch: Mapped[str | None] = mapped_column(String(200))
+    commit: Mapped[str | None] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64))
+    spec_digest: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VersionContract(Base):
+    """Which files a version holds, under which path and role."""
+
+    __tablename__ = "version_contracts"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # spec | spec-part | pact | service
+    # For a pact: the provider it is held against (the version's service is the consumer).
+    provider: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class Environment(Base):
+    __tablename__ = "environments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    production: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Deployment(Base):
+    """A version running in an environment (and target). Current while `undeployed_at` is null."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        Index(
+            "uq_deployments_current",
+            "service_id",
+            "environment_id",
+            "target",
+            unique=True,
+            sqlite_where=text("undeployed_at IS NULL"),
+            postgresql_where=text("undeployed_at IS NULL"),
+        ),
+        # can-i-deploy looks deployments up by service (the unique index above) or by version;
+        # an index by environment would tempt the planner into scanning whole environments.
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
+    # '' when there is no target: NULLs never collide in a unique index.
+    target: Mapped[str] = mapped_column(String(200), default="")
+    deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    undeployed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Release(Base):
+    """A released version (e.g. a mobile app build): live until its support ends."""
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        UniqueConstraint("version_id", "environment_id", name="uq_releases_version_environment"),
+        Index("ix_releases_service", "service_id", "environment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
+    released_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    support_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Evidence(Base):
+    """Static compatibility results, live verification results and fuzz runs.
+
+    Static results are keyed by content (`pact_sha256`, `spec_digest`, `checker`), so one result
+    serves every pair of versions holding the same two contracts. Verification results also name
+    the provider version they ran against.
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        Index(
+            "uq_evidence_static",
+            "pact_sha256",
+            "spec_digest",
+            "checker",
+            unique=True,
+            sqlite_where=text("kind = 'static-compat'"),
+            postgresql_where=text("kind = 'static-compat'"),
+        ),
+        Index("ix_evidence_provider_version", "provider_version_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # static-compat | verification | fuzz
+    pact_sha256: Mapped[str | None] = mapped_column(String(64))
+    spec_digest: Mapped[str | None] = mapped_column(String(64))
+    checker: Mapped[str | None] = mapped_column(String(50))
+    consumer: Mapped[str | None] = mapped_column(String(200))
+    provider_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    environment: Mapped[str | None] = mapped_column(String(100))
+    success: Mapped[bool] = mapped_column(Boolean)
+    details: Mapped[str] = mapped_column(Text, default="")  # JSON
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Token(Base):
+    """An API token of the server: only its SHA-256 is stored."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100))  # space-separated: read publish admin
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One row per write, written in the same transaction as the write."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str] = mapped_column(Text, default="")  # JSON

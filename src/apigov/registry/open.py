@@ -1,0 +1,26 @@
+"""Pick the registry implementation from `--registry` / `APIGOV_REGISTRY`."""
+
+from __future__ import annotations
+
+import os
+
+from apigov.registry.domain import Registry, RegistryError
+
+DEFAULT_LOCATION = ".apigov/registry.db"
+ENVIRONMENT_VARIABLE = "APIGOV_REGISTRY"
+
+
+def registry_location(option: str | None) -> str:
+    """The option wins, then the environment variable, then the embedded default."""
+    return option or os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_LOCATION
+
+
+def open_registry(location: str | None = None, *, migrate_schema: bool = True) -> Registry:
+    where = registry_location(location)
+    if where.startswith(("http://", "https://")):
+        raise RegistryError(
+            where, "the registry server client is not available yet; use a path or a database URL"
+        )
+    from apigov.registry.sql import SqlRegistry
+
+    return SqlRegistry(where, migrate_schema=migrate_schema)

@@ -1,0 +1,67 @@
+"""oasdiff's own checker tests as a peer suite: same breaking verdict on its document pairs.
+
+Each entry of oasdiff's tests-index.json names two documents and the rule ids oasdiff expects.
+The verdict is "breaking" when one of them is ERR in oasdiff's rules.tsv. oasdiff's fixtures
+often use one schema in both a request and a response while the test expects only one side,
+so apigov's changes are compared on the side(s) the expected ids name. Agreement is a ratchet:
+raise the floor when the engine improves, never lower it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from apigov.diff import Change, diff_specs
+from apigov.spec.loader import Loader
+from apigov.spec.model import ApiSpec
+from helpers import SHARED
+
+OASDIFF = SHARED / "conformance" / "oasdiff"
+AGREEMENT_FLOOR = 196
+
+
+def _levels() -> dict[str, str]:
+    levels = {}
+    for line in (OASDIFF / "rules.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            parts = line.split("\t")
+            levels[parts[0]] = parts[1]
+    return levels
+
+
+def _side(change_id: str) -> str:
+    return change_id.split("-", 1)[0] if change_id.startswith(("request-", "response-")) else ""
+
+
+def _diff(base: Path, head: Path) -> list[Change]:
+    loader = Loader(root=OASDIFF)
+    base_spec, head_spec = loader.load(str(base)), loader.load(str(head))
+    assert isinstance(base_spec, ApiSpec)
+    assert isinstance(head_spec, ApiSpec)
+    return diff_specs(base_spec, head_spec, today=dt.date(2026, 11, 25)).changes
+
+
+@pytest.mark.skipif(not OASDIFF.is_dir(), reason="the shared oasdiff reference is not present")
+def test_diff_agrees_with_oasdiff_breaking_verdicts() -> None:
+    levels = _levels()
+    cases = json.loads((OASDIFF / "tests-index.json").read_text(encoding="utf-8"))
+    agree, disagreements = 0, []
+    for case in cases:
+        documents = case["documents"]
+        if len(documents) != 2:
+            continue
+        changes = _diff(OASDIFF / documents[0], OASDIFF / documents[1])
+        sides = {_side(i) for i in case["ids"]}
+        if "" not in sides:
+            changes = [c for c in changes if _side(c.id) in sides]
+        expected = any(levels.get(i) == "ERR" for i in case["ids"])
+        found = any(c.level.value == "error" for c in changes)
+        if expected == found:
+            agree += 1
+        else:
+            disagreements.append(case["test"])
+    assert agree >= AGREEMENT_FLOOR, f"{agree} agree; disagree: {disagreements}"

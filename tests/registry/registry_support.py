@@ -1,0 +1,89 @@
+"""Registry test support: a real PostgreSQL 15 server for the session, fresh databases per test.
+
+The tests run as root; PostgreSQL refuses to, so the server runs as the `postgres` user in a
+temporary folder it owns, on a free port of 127.0.0.1, and is stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apigov.registry.domain import ContractFile, Role
+from helpers import CONTRACTS
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _as_postgres(*command: str) -> None:
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", *command],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start PostgreSQL 15 in a temporary folder; yields the URL of its `postgres` database."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.fail(f"PostgreSQL 15 is required for the registry tests ({PG_BIN} not found)")
+    base = Path(tempfile.mkdtemp(prefix="apigov-pg-", dir="/tmp"))
+    data, sockets = base / "data", base / "sockets"
+    sockets.mkdir()
+    shutil.chown(base, "postgres", "postgres")
+    shutil.chown(sockets, "postgres", "postgres")
+    port = _free_port()
+    try:
+        _as_postgres(
+            str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"
+        )
+        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+        _as_postgres(
+            str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"),
+            "-w", "-t", "60", "start",
+        )  # fmt: skip
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def fresh_database(server_url: str) -> str:
+    """A new, empty database on the server: every test starts from nothing."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    dsn = server_url.replace("postgresql://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def spec_file(text: str, path: str = "openapi.yaml") -> ContractFile:
+    return ContractFile(path, Role.SPEC, text.encode())
+
+
+def pact_file(path: str, content: bytes, provider: str) -> ContractFile:
+    return ContractFile(path, Role.PACT, content, provider)
+
+
+def fleet_file(service: str, relative: str) -> bytes:
+    return (CONTRACTS / service / relative).read_bytes()
