@@ -410,7 +410,7 @@ class _Checker:
         routes: list[_Route] = []
         paths = self.spec.document.get("paths")
         for template, item in (paths if isinstance(paths, dict) else {}).items():
-            resolved, _ = _deref(self.spec, item)
+            resolved, _ = self.spec.deref(item)
             if not isinstance(resolved, dict):
                 continue
             names: list[str] = []
@@ -547,7 +547,7 @@ class _Checker:
         ):
             listed = owner.get("parameters")
             for index, raw in enumerate(listed if isinstance(listed, list) else []):
-                parameter, source = _deref(self.spec, raw)
+                parameter, source = self.spec.deref(raw)
                 if isinstance(parameter, dict) and isinstance(parameter.get("name"), str):
                     key = (str(parameter.get("in")), parameter["name"].lower())
                     merged[key] = (parameter, source, f"{owner_pointer}/parameters/{index}")
@@ -583,7 +583,7 @@ class _Checker:
             if not isinstance(requirement, dict):
                 return True
             for name in requirement:
-                scheme, _ = _deref(self.spec, schemes.get(name))
+                scheme, _ = self.spec.deref(schemes.get(name))
                 if not isinstance(scheme, dict):
                     continue
                 kind = scheme.get("type")
@@ -636,7 +636,7 @@ class _Checker:
         for name, scheme_raw in schemes.items() if isinstance(schemes, dict) else []:
             if name not in used:
                 continue
-            scheme, _ = _deref(self.spec, scheme_raw)
+            scheme, _ = self.spec.deref(scheme_raw)
             if isinstance(scheme, dict) and scheme.get("type") == "apiKey":
                 known.add((str(scheme.get("in")), str(scheme.get("name", "")).lower()))
         return known
@@ -735,7 +735,7 @@ class _Checker:
                 continue
             values = query[name]
             schema = parameter.get("schema")
-            resolved_schema, _ = _deref(self.spec, schema, source)
+            resolved_schema, _ = self.spec.deref(schema, source)
             is_array = isinstance(resolved_schema, dict) and resolved_schema.get("type") == "array"
             text: str | list[str] = values if is_array else values[0]
             self.check_parameter_value(
@@ -792,7 +792,7 @@ class _Checker:
     def check_request_body(
         self, context: _Context, operation: _Operation, request: HttpRequest, failing: bool
     ) -> None:
-        raw_body, body_source = _deref(self.spec, operation.node.get("requestBody"))
+        raw_body, body_source = self.spec.deref(operation.node.get("requestBody"))
         content = raw_body.get("content") if isinstance(raw_body, dict) else None
         content = content if isinstance(content, dict) and content else None
         content_type = _header(request.headers, "content-type")
@@ -868,7 +868,7 @@ class _Checker:
         produced: list[str] = list(self.swagger_produces(operation))
         responses = operation.node.get("responses")
         for raw in (responses if isinstance(responses, dict) else {}).values():
-            response, _ = _deref(self.spec, raw)
+            response, _ = self.spec.deref(raw)
             content = response.get("content") if isinstance(response, dict) else None
             if isinstance(content, dict):
                 produced.extend(content)
@@ -932,7 +932,7 @@ class _Checker:
                 )
                 return
         pointer = f"{operation.pointer}/responses/{jp.escape(key)}"
-        documented, source = _deref(self.spec, responses[key])
+        documented, source = self.spec.deref(responses[key])
         documented = documented if isinstance(documented, dict) else {}
         content = documented.get("content")
         content = content if isinstance(content, dict) and content else None
@@ -1041,7 +1041,7 @@ class _Checker:
                         f"documented ({self.spec_place(pointer)})",
                     )
                 continue
-            header, header_source = _deref(self.spec, headers[by_name[lower]], source)
+            header, header_source = self.spec.deref(headers[by_name[lower]], source)
             if isinstance(header, dict):
                 self.check_parameter_value(
                     context,
@@ -1067,7 +1067,7 @@ class _Checker:
         side: str,
         rules: Mapping[str, RuleList] | None = None,
     ) -> None:
-        media_node, media_source = _deref(self.spec, content.get(media), source)
+        media_node, media_source = self.spec.deref(content.get(media), source)
         schema = media_node.get("schema") if isinstance(media_node, dict) else None
         form = _form_fields(media, body)
         if form is None and (
@@ -1227,12 +1227,12 @@ def _schema_at(
     spec: ApiSpec, schema: Any, source: Source | None, tokens: Sequence[str | int]
 ) -> tuple[Any, Source | None]:
     """The schema describing the value at a body rule path (None when it cannot be told)."""
-    node, source = _deref(spec, schema, source)
+    node, source = spec.deref(schema, source)
     for token in tokens:
         if not isinstance(node, dict):
             return None, None
         if isinstance(token, int):  # an index or [*]
-            node, source = _deref(spec, node.get("items"), source)
+            node, source = spec.deref(node.get("items"), source)
             continue
         if token == "*":
             return None, None
@@ -1240,7 +1240,7 @@ def _schema_at(
         for part, part_source in _all_of(spec, node, source):
             properties = part.get("properties")
             if isinstance(properties, dict) and token in properties:
-                found = _deref(spec, properties[token], part_source)
+                found = spec.deref(properties[token], part_source)
                 break
         if found is None:
             return None, None
@@ -1301,7 +1301,7 @@ class _Shapes:
         known = self.cache.get(id(schema))
         if known is not None and known[1] is source:
             return known[2]
-        resolved, resolved_source = _deref(self.spec, schema, source)
+        resolved, resolved_source = self.spec.deref(schema, source)
         properties: dict[str, tuple[Any, Source | None]] = {}
         required: set[str] = set()
         if isinstance(resolved, dict):
@@ -1351,7 +1351,7 @@ def _all_of(
     if depth > 16:
         return
     for member in schema.get("allOf", []) if isinstance(schema.get("allOf"), list) else []:
-        resolved, member_source = _deref(spec, member, source)
+        resolved, member_source = spec.deref(member, source)
         if isinstance(resolved, dict):
             yield from _all_of(spec, resolved, member_source, depth + 1)
 
@@ -1361,7 +1361,7 @@ def _all_of(
 
 def _coerce(text: Any, schema: Any, spec: ApiSpec, source: Source | None) -> Any:
     """A parameter's text as the JSON value its schema describes (simple/form style)."""
-    resolved, source = _deref(spec, schema, source)
+    resolved, source = spec.deref(schema, source)
     if not isinstance(resolved, dict):
         return text
     if isinstance(text, dict):
@@ -1430,20 +1430,6 @@ def _has_body(body: Body) -> bool:
     return body.present and body.value is not None
 
 
-def _deref(spec: ApiSpec, node: Any, source: Source | None = None) -> tuple[Any, Source | None]:
-    """`ApiSpec.deref`, also for local refs written percent-encoded (`#/a/b%7Bc%7D`)."""
-    for _ in range(64):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-            break
-        ref = node["$ref"]
-        if not (ref.startswith("#") and "%" in ref):
-            return spec.deref(node, source)
-        target = spec.resolve(urllib.parse.unquote(ref), source)
-        node = target.node
-        source = None if target.source is spec.source else target.source
-    return node, source
-
-
 def _path_value(text: str, parameter: Mapping[str, Any]) -> str | list[str]:
     """A path segment in the parameter's style (simple, label `.a.b`, matrix `;a;b`) as text."""
     style = parameter.get("style", "simple")
@@ -1467,7 +1453,7 @@ def _schema_type(spec: ApiSpec, schema: dict[str, Any], source: Source | None) -
         if isinstance(members, list):
             kinds = set()
             for member in members:
-                resolved, member_source = _deref(spec, member, source)
+                resolved, member_source = spec.deref(member, source)
                 if isinstance(resolved, dict):
                     kinds.add(_schema_type(spec, resolved, member_source))
             kinds.discard(None)
@@ -1512,7 +1498,7 @@ def _as_list(value: str | list[str]) -> list[str]:
 def _coerce_fields(
     fields: Mapping[str, str | list[str]], schema: Any, spec: ApiSpec, source: Source | None
 ) -> dict[str, Any]:
-    resolved, source = _deref(spec, schema, source)
+    resolved, source = spec.deref(schema, source)
     properties = resolved.get("properties") if isinstance(resolved, dict) else None
     properties = properties if isinstance(properties, dict) else {}
     return {

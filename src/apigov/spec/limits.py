@@ -22,3 +22,11 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def size_message(size: int, limits: Limits) -> str:
+    """The one wording of "too large", wherever the bytes come from."""
+    return (
+        f"document is {size:,} bytes, over the limit of {limits.max_bytes:,} "
+        "(raise it with --max-size)"
+    )

@@ -88,16 +88,34 @@ class ApiSpec:
     ) -> tuple[Any, Source | None]:
         """Follow `$ref`s until a node that is not a pure reference (cycles were refused at load).
 
-        Returns the node and the file it lives in (None for the root document).
+        Returns the node and the file it lives in (None for the root document). Raises KeyError
+        or PointerError for a reference it cannot follow.
         """
-        current = source
+        node, source, _ = self._chase(node, source, "", strict=True, limit=limit)
+        return node, source
+
+    def follow(
+        self, node: Any, source: Source | None, pointer: str, *, limit: int = 64
+    ) -> tuple[Any, Source | None, str]:
+        """Like `deref`, also tracking the pointer, and stopping (not raising) at a reference it
+        cannot follow: JSON Schema anchors and `$id` references are left to the schema engine."""
+        return self._chase(node, source, pointer, strict=False, limit=limit)
+
+    def _chase(
+        self, node: Any, source: Source | None, pointer: str, *, strict: bool, limit: int
+    ) -> tuple[Any, Source | None, str]:
         for _ in range(limit):
             if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-                return node, current
-            target = self.resolve(node["$ref"], current)
-            node = target.node
-            current = None if target.source is self.source else target.source
-        return node, current
+                break
+            try:
+                target = self.resolve(node["$ref"], source)
+            except (KeyError, jp.PointerError):
+                if strict:
+                    raise
+                break
+            node, pointer = target.node, target.pointer
+            source = None if target.source is self.source else target.source
+        return node, source, pointer
 
 
 @dataclass(eq=False)

@@ -21,7 +21,7 @@ import orjson
 import yaml_rs
 
 from apigov.spec.errors import InputError
-from apigov.spec.limits import Limits
+from apigov.spec.limits import Limits, size_message
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 # A `$ref` found under one of these keys is data (an example value), not a reference.
@@ -75,11 +75,7 @@ class Parsed:
 
 def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
     if len(raw) > limits.max_bytes:
-        raise InputError(
-            name,
-            f"document is {len(raw):,} bytes, over the limit of {limits.max_bytes:,} "
-            "(raise it with --max-size)",
-        )
+        raise InputError(name, size_message(len(raw), limits))
     if raw.startswith(_UTF8_BOM):
         raw = raw[len(_UTF8_BOM) :]
     nul = raw.find(b"\x00")

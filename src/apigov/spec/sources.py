@@ -21,7 +21,7 @@ from typing import Any
 from apigov.findings import Location
 from apigov.spec import pointer as jp
 from apigov.spec.errors import InputError
-from apigov.spec.limits import Limits
+from apigov.spec.limits import Limits, size_message
 from apigov.spec.lines import LineMap
 from apigov.spec.parse import Parsed
 
@@ -91,11 +91,7 @@ def read_file(path: Path | str, limits: Limits, name: str | None = None) -> byte
         if not stat.S_ISREG(status.st_mode):
             raise InputError(name, "not a regular file")
         if status.st_size > limits.max_bytes:
-            raise InputError(
-                name,
-                f"document is {status.st_size:,} bytes, over the limit of {limits.max_bytes:,} "
-                "(raise it with --max-size)",
-            )
+            raise InputError(name, size_message(status.st_size, limits))
         try:
             return handle.read(limits.max_bytes + 1)
         except OSError as exc:
@@ -175,7 +171,7 @@ def read_git(location: GitLocation, limits: Limits) -> bytes:
         reason = message[-1] if message else "git show failed"
         raise InputError(location.name, f"cannot read from git: {reason.removeprefix('fatal: ')}")
     if len(result.stdout) > limits.max_bytes:
-        raise InputError(location.name, f"document is over the limit of {limits.max_bytes:,} bytes")
+        raise InputError(location.name, size_message(len(result.stdout), limits))
     return result.stdout
 
 
@@ -194,5 +190,5 @@ def read_url(url: str, limits: Limits) -> bytes:
     except OSError as exc:
         raise InputError(url, f"cannot fetch: {getattr(exc, 'reason', exc)}") from None
     if len(data) > limits.max_bytes:
-        raise InputError(url, f"document is over the limit of {limits.max_bytes:,} bytes")
+        raise InputError(url, size_message(len(data), limits))
     return data

@@ -133,16 +133,7 @@ class _Semantics:
     def deref(
         self, node: Any, source: Source | None, pointer: str
     ) -> tuple[Any, Source | None, str]:
-        for _ in range(64):
-            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-                break
-            try:
-                target = self.spec.resolve(node["$ref"], source)
-            except (KeyError, jp.PointerError):
-                break  # anchors and `$id` refs: left to the schema engine
-            source = None if target.source is self.spec.source else target.source
-            node, pointer = target.node, target.pointer
-        return node, source, pointer
+        return self.spec.follow(node, source, pointer)
 
     def report(
         self,
