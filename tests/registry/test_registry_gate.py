@@ -117,7 +117,7 @@ def test_a_failing_co_resident_provider_version_blocks(
     (broken,) = [p for p in decision.pairs if not p.ok]
     assert broken.live == "released"
     assert broken.reason.startswith("static compatibility failed: 1 problem(s): ")
-    assert "POST /payments/c9f0f895-fb98-4b91-8e6a-7d3c2a1b0e33/refunds" in broken.reason
+    assert "POST /v1/payments/c9f0f895-fb98-4b91-8e6a-7d3c2a1b0e33/refunds" in broken.reason
     assert "apigov-compat-" not in broken.reason  # no temporary folder in what users read
     errors = [f for f in broken.details if f.level is Level.ERROR]
     assert [f.id for f in errors] == ["compat-request-path-or-method-unknown"]

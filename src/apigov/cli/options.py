@@ -83,3 +83,15 @@ def make_limits(max_size: str, max_depth: int, allow_remote_refs: bool) -> Limit
     return Limits(
         max_bytes=parse_size(max_size), max_depth=max_depth, allow_remote_refs=allow_remote_refs
     )
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="The configuration file (default: the nearest apigov.yaml, or pyproject.toml "
+        "with [tool.apigov], up to the top of the git work tree).",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
