@@ -1173,7 +1173,7 @@ class _Checker:
         """Fields the consumer names that the schema does not promise (not required): warn."""
         # One finding per response, not per field: a consumer of a large, mostly optional
         # schema would otherwise drown its real problems in dozens of warnings.
-        optional = list(self.shapes.optional_fields(value, schema, source, ""))
+        optional = self.shapes.optional_fields(value, schema, source)
         if optional:
             shown = ", ".join(optional[:8])
             more = f" and {len(optional) - 8} more" if len(optional) > 8 else ""
@@ -1317,9 +1317,18 @@ class _Shapes:
         return entry
 
     def optional_fields(
-        self, value: Any, schema: Any, source: Source | None, path: str, depth: int = 0
-    ) -> Iterable[str]:
+        self, value: Any, schema: Any, source: Source | None, path: str = ""
+    ) -> list[str]:
         """Paths of the fields in `value` that its schema defines but does not require."""
+        found: list[str] = []
+        self._collect_optional(value, schema, source, path, 0, found)
+        return found
+
+    def _collect_optional(
+        self, value: Any, schema: Any, source: Source | None, path: str, depth: int, out: list[str]
+    ) -> None:
+        # One accumulating list rather than nested generators: response bodies in large pacts
+        # are deep, and every generator level re-yields each path it passes up.
         if depth > 32:
             return
         resolved, source, (properties, required) = self.of(schema, source)
@@ -1328,7 +1337,7 @@ class _Shapes:
         if isinstance(value, list):
             items = resolved.get("items")
             if items is not None and value:
-                yield from self.optional_fields(value[0], items, source, f"{path}/0", depth + 1)
+                self._collect_optional(value[0], items, source, f"{path}/0", depth + 1, out)
             return
         if not isinstance(value, dict) or not properties:
             return
@@ -1339,9 +1348,9 @@ class _Shapes:
             escaped = jp.escape(name) if "/" in name or "~" in name else name
             child_path = f"{path}/{escaped}"
             if name not in required:
-                yield child_path
+                out.append(child_path)
             if isinstance(child, dict | list):
-                yield from self.optional_fields(child, found[0], found[1], child_path, depth + 1)
+                self._collect_optional(child, found[0], found[1], child_path, depth + 1, out)
 
 
 def _all_of(

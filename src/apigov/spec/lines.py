@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import ctypes
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,7 +110,8 @@ class LineMap:
     def __init__(self, raw: bytes) -> None:
         self._raw = raw
         self._tree: _Tree | None = None
-        self._line_starts: list[int] | None = None
+        self._known_offsets: list[int] = [0]
+        self._known_lines: list[int] = [0]
         self._broken = False
 
     def position(self, tokens: Sequence[str]) -> tuple[int, int] | None:
@@ -123,7 +123,10 @@ class LineMap:
         node = t.root_id()
         if t.is_stream(node):
             node = t.first_child(node)
-        best: int | None = tree.node_offset(node)
+        # Walk to the deepest node that exists first, then ask for offsets from there upwards:
+        # each offset costs a buffer-address lookup, so computing one per level would multiply
+        # the cost of locating a finding by the pointer's depth.
+        path = [node]
         for token in tokens:
             if t.is_map(node):
                 found = t.find_child(node, token.encode("utf-8"))
@@ -137,29 +140,40 @@ class LineMap:
                 node = items[int(token)]
             else:
                 break
-            offset = tree.node_offset(node)
-            if offset is not None:
-                best = offset
+            path.append(node)
+        best: int | None = None
+        for node in reversed(path):
+            best = tree.node_offset(node)
+            if best is not None:
+                break
         if best is None:
             return None
         return self.offset_position(best)
 
     def offset_position(self, offset: int) -> tuple[int, int]:
-        starts = self._starts()
-        index = bisect.bisect_right(starts, offset) - 1
+        line_start = self._raw.rfind(b"\n", 0, offset) + 1
         # A quoted key's view starts after its quote: point at the quote.
-        if offset > starts[index] and self._raw[offset - 1 : offset] in (b'"', b"'"):
+        if offset > line_start and self._raw[offset - 1 : offset] in (b'"', b"'"):
             offset -= 1
         # Columns count characters, not bytes (SARIF's unicodeCodePoints); decoding is only
         # needed when the line so far is not plain ASCII.
-        prefix = self._raw[starts[index] : offset]
+        prefix = self._raw[line_start:offset]
         column = (len(prefix) if prefix.isascii() else len(prefix.decode("utf-8", "replace"))) + 1
-        return index + 1, column
+        return self._line_index(line_start) + 1, column
 
-    def _starts(self) -> list[int]:
-        if self._line_starts is None:
-            self._line_starts = [0, *(m.end() for m in re.finditer(b"\n", self._raw))]
-        return self._line_starts
+    def _line_index(self, offset: int) -> int:
+        """0-based line of an offset, counting newlines from the nearest known offset before it.
+
+        Findings arrive roughly in document order, so each count scans only the stretch since
+        the previous finding; no table of every line start is built for a 25 MB document.
+        """
+        offsets, lines = self._known_offsets, self._known_lines
+        index = bisect.bisect_right(offsets, offset) - 1
+        line = lines[index] + self._raw.count(b"\n", offsets[index], offset)
+        if offsets[index] != offset:
+            offsets.insert(index + 1, offset)
+            lines.insert(index + 1, line)
+        return line
 
     def _load(self) -> _Tree | None:
         if self._tree is None and not self._broken:
