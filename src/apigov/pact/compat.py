@@ -1135,29 +1135,26 @@ class _Checker:
         """
         if source is not None:
             return None  # schemas in other files: the media type's place is named instead
-        node: Any = None
         try:
-            node = jp.resolve(self.spec.document, pointer)
-            for token in [*tokens, None]:
-                for _ in range(16):
-                    ref = node.get("$ref") if isinstance(node, dict) else None
-                    if not (isinstance(ref, str) and ref.startswith("#/")):
-                        break
-                    pointer = urllib.parse.unquote(ref[1:])
-                    node = jp.resolve(self.spec.document, pointer)
-                if token is None or not isinstance(node, dict):
-                    break
-                if token.isdigit() and "items" in node:
-                    pointer, node = f"{pointer}/items", node["items"]
-                    continue
-                properties = node.get("properties")
-                if isinstance(properties, dict) and token in properties:
-                    pointer = f"{pointer}/properties/{jp.escape(token)}"
-                    node = properties[token]
-                    continue
-                return self.spec_place(pointer)  # allOf and friends: the nearest named schema
+            node: Any = jp.resolve(self.spec.document, pointer)
         except (jp.PointerError, KeyError, TypeError):
             return None
+        for token in [*tokens, None]:
+            node, node_source, followed = self.spec.follow(node, None, pointer)
+            if node_source is not None:
+                break  # the schema lives in another file: name the last place in this one
+            pointer = followed
+            if token is None or not isinstance(node, dict):
+                break
+            if token.isdigit() and "items" in node:
+                pointer, node = f"{pointer}/items", node["items"]
+                continue
+            properties = node.get("properties")
+            if isinstance(properties, dict) and token in properties:
+                pointer = f"{pointer}/properties/{jp.escape(token)}"
+                node = properties[token]
+                continue
+            break  # allOf and friends: the nearest named schema
         return self.spec_place(pointer)
 
     def check_reliance(
