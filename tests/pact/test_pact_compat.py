@@ -177,7 +177,7 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     assert [f["id"] for f in report["findings"]] == ["compat-response-field-undefined"]
     wrong_spec = run_apigov("compat", str(good), "--spec", str(good))
     assert wrong_spec.code == 2
-    assert "--spec must name an OpenAPI document" in wrong_spec.stderr
+    assert "--spec must name an OpenAPI or AsyncAPI document" in wrong_spec.stderr
 
 
 def test_docs_list_every_finding_id() -> None:

@@ -23,7 +23,7 @@ from apigov.cli.output import emit
 from apigov.findings import Report
 from apigov.spec.errors import InputError
 from apigov.spec.loader import Loader
-from apigov.spec.model import ApiSpec, PactFile
+from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile
 
 
 def compat(
@@ -40,7 +40,8 @@ def compat(
         typer.Option(
             "--spec",
             "-s",
-            help="The provider's OpenAPI document (2.0, 3.0, 3.1).",
+            help="The provider's OpenAPI document (2.0, 3.0, 3.1), or its AsyncAPI document "
+            "(2.x, 3.x) to check message interactions.",
             metavar="SPEC",
             show_default=False,
         ),
@@ -61,12 +62,13 @@ def compat(
     names must be documented with a compatible type).
     """
     # Imported on use: every other command would otherwise pay for the pact engine's import.
+    from apigov.pact.asyncapi import check_message_compatibility
     from apigov.pact.compat import check_compatibility
 
     loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
     spec = loader.load(spec_target)
-    if not isinstance(spec, ApiSpec):
-        raise InputError(spec.name, "--spec must name an OpenAPI document")
+    if not isinstance(spec, ApiSpec | AsyncApiSpec):
+        raise InputError(spec.name, "--spec must name an OpenAPI or AsyncAPI document")
     report = Report(command="compat", inputs=[spec.name])
     named = set(pacts)
     for target in loader.expand(pacts):
@@ -76,7 +78,10 @@ def compat(
         if target not in named and spec.service and document.provider != spec.service:
             continue  # from a folder, only the pacts with this spec's service as provider
         report.inputs.append(document.name)
-        report.findings.extend(check_compatibility(document, spec))
+        if isinstance(spec, AsyncApiSpec):
+            report.findings.extend(check_message_compatibility(document, spec))
+        else:
+            report.findings.extend(check_compatibility(document, spec))
     if len(report.inputs) == 1:
         raise InputError(", ".join(pacts), "no pact files among the arguments")
     emit(report, fmt.value, output, fail_on.value)

@@ -35,7 +35,7 @@ from apigov.pact.model import (
 )
 from apigov.pact.schemas import SchemaBook
 from apigov.spec import pointer as jp
-from apigov.spec.model import ApiSpec, PactFile
+from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile
 from apigov.spec.sources import Source
 
 
@@ -219,7 +219,59 @@ CATALOGUE: dict[str, Rule] = {
             "compat-interaction-not-checked",
             Level.INFO,
             None,
-            "A message interaction: an OpenAPI document describes no messages.",
+            "An interaction the document cannot describe: a message against an OpenAPI "
+            "document, or an HTTP interaction against an AsyncAPI document.",
+        ),
+        Rule(
+            "compat-message-channel-unknown",
+            Level.ERROR,
+            None,
+            "The message travels on a topic/channel/queue the AsyncAPI document has no "
+            "channel for.",
+        ),
+        Rule(
+            "compat-message-unknown",
+            Level.ERROR,
+            None,
+            "The AsyncAPI document has no message by the name the consumer expects (or none "
+            "at all on that channel).",
+        ),
+        Rule(
+            "compat-message-direction",
+            Level.ERROR,
+            None,
+            "The consumer expects the provider to send a message the document only says it "
+            "receives (or the reverse for a synchronous request message).",
+        ),
+        Rule(
+            "compat-message-content-type-incompatible",
+            Level.ERROR,
+            None,
+            "The message's content type is not the one the document gives the message.",
+        ),
+        Rule(
+            "compat-message-body-incompatible",
+            Level.ERROR,
+            None,
+            "The message's contents do not fit the documented payload schema.",
+        ),
+        Rule(
+            "compat-message-field-undefined",
+            Level.ERROR,
+            None,
+            "The consumer relies on a message field the payload schema does not define.",
+        ),
+        Rule(
+            "compat-message-field-optional",
+            Level.WARNING,
+            None,
+            "The consumer relies on a message field the payload schema does not mark required.",
+        ),
+        Rule(
+            "compat-message-body-unvalidatable",
+            Level.WARNING,
+            None,
+            "The message's media type cannot be checked statically.",
         ),
     )
 }
@@ -1221,7 +1273,7 @@ _UNDEFINED = re.compile(
 
 
 def _schema_at(
-    spec: ApiSpec, schema: Any, source: Source | None, tokens: Sequence[str | int]
+    spec: ApiSpec | AsyncApiSpec, schema: Any, source: Source | None, tokens: Sequence[str | int]
 ) -> tuple[Any, Source | None]:
     """The schema describing the value at a body rule path (None when it cannot be told)."""
     node, source = spec.deref(schema, source)
@@ -1289,7 +1341,7 @@ class _Shapes:
     Cached by schema node: a pact's interactions meet the same few schemas over and over.
     """
 
-    def __init__(self, spec: ApiSpec) -> None:
+    def __init__(self, spec: ApiSpec | AsyncApiSpec) -> None:
         self.spec = spec
         # id(schema node) -> (the node, kept alive so its id stays unique; its file; the shape)
         self.cache: dict[int, tuple[Any, Source | None, tuple[Any, Source | None, _Shape]]] = {}
@@ -1351,7 +1403,7 @@ class _Shapes:
 
 
 def _all_of(
-    spec: ApiSpec, schema: dict[str, Any], source: Source | None, depth: int = 0
+    spec: ApiSpec | AsyncApiSpec, schema: dict[str, Any], source: Source | None, depth: int = 0
 ) -> Iterable[tuple[dict[str, Any], Source | None]]:
     yield schema, source
     if depth > 16:

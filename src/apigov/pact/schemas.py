@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from apigov.spec.model import ApiSpec
+from apigov.spec.model import ApiSpec, AsyncApiSpec
 from apigov.spec.sources import Source
 
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -49,11 +49,10 @@ class Problem:
 class SchemaBook:
     """Compiles and caches validators for the schemas of one spec."""
 
-    def __init__(self, spec: ApiSpec) -> None:
+    def __init__(self, spec: ApiSpec | AsyncApiSpec) -> None:
         self.spec = spec
-        self.legacy = not spec.major_minor.startswith("3.1") and not spec.major_minor.startswith(
-            "3.2"
-        )
+        # OpenAPI before 3.1 has its own schema dialect; AsyncAPI payloads are JSON Schema.
+        self.legacy = isinstance(spec, ApiSpec) and spec.major_minor in ("2.0", "3.0")
         self._validators: dict[tuple[int, bool], Any] = {}
         self._definitions: dict[tuple[str, bool], dict[str, Any]] = {}
         self._names: dict[tuple[str, str], str] = {}

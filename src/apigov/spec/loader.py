@@ -17,7 +17,14 @@ from typing import Any
 from apigov.spec import pointer as jp
 from apigov.spec.errors import InputError
 from apigov.spec.limits import DEFAULT_LIMITS, Limits
-from apigov.spec.model import ApiSpec, Document, PactFile, RefTarget, ServiceFile
+from apigov.spec.model import (
+    ApiSpec,
+    AsyncApiSpec,
+    Document,
+    PactFile,
+    RefTarget,
+    ServiceFile,
+)
 from apigov.spec.parse import Parsed, parse_bytes
 from apigov.spec.sources import (
     GitLocation,
@@ -35,9 +42,11 @@ from apigov.spec.sources import (
 SPEC_FILE_NAMES = frozenset(
     {"openapi.yaml", "openapi.yml", "openapi.json", "swagger.yaml", "swagger.yml", "swagger.json"}
 )
+ASYNCAPI_FILE_NAMES = frozenset({"asyncapi.yaml", "asyncapi.yml", "asyncapi.json"})
 SERVICE_FILE_NAMES = frozenset({"service.yaml", "service.yml"})
 _SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__"})
 _OPENAPI_VERSION = re.compile(r"^3\.[0-2]\.\d+(-.+)?$")
+_ASYNCAPI_VERSION = re.compile(r"^[23]\.\d+\.\d+(-.+)?$")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -68,7 +77,7 @@ class Loader:
                     raise InputError(
                         display_name(path),
                         "folder holds no contract files "
-                        "(openapi.yaml, swagger.yaml, pacts/*.json, service.yaml)",
+                        "(openapi.yaml, swagger.yaml, asyncapi.yaml, pacts/*.json, service.yaml)",
                     )
                 folder = path.resolve()
                 for found_path in found:
@@ -155,14 +164,17 @@ class Loader:
         data = source.data
         if "openapi" in data or "swagger" in data:
             return self._build_spec(source)
+        if "asyncapi" in data:
+            return self._build_asyncapi(source)
         if _looks_like_pact(data):
             return _build_pact(source)
         if Path(source.name).name in SERVICE_FILE_NAMES:
             return ServiceFile(source)
         raise InputError(
             source.name,
-            "not an OpenAPI document (no 'openapi' or 'swagger' key), a Pact file "
-            "(no 'consumer', 'provider' and 'interactions') or a service.yaml",
+            "not an OpenAPI document (no 'openapi' or 'swagger' key), an AsyncAPI document "
+            "(no 'asyncapi' key), a Pact file (no 'consumer', 'provider' and 'interactions') "
+            "or a service.yaml",
         )
 
     def _build_spec(self, source: Source) -> ApiSpec:
@@ -184,6 +196,15 @@ class Loader:
             spec.document = normalized.document
             spec.origins = normalized.origins
         return spec
+
+    def _build_asyncapi(self, source: Source) -> AsyncApiSpec:
+        version = source.data["asyncapi"]
+        if not isinstance(version, str) or not _ASYNCAPI_VERSION.match(version):
+            raise _version_error(source, "asyncapi", version)
+        files, targets = self._resolve_refs(source)
+        return AsyncApiSpec(
+            source=source, version=version, document=source.data, files=files, targets=targets
+        )
 
     def _resolve_refs(
         self, root: Source
@@ -330,7 +351,7 @@ def _contract_files(folder: Path) -> Iterable[Path]:
                 yield from (p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
             else:
                 yield from _contract_files(path)
-        elif name in SPEC_FILE_NAMES or name in SERVICE_FILE_NAMES:
+        elif name in SPEC_FILE_NAMES or name in ASYNCAPI_FILE_NAMES or name in SERVICE_FILE_NAMES:
             yield path
 
 
@@ -361,8 +382,8 @@ def _version_error(source: Source, key: str, version: object) -> InputError:
     line = source.position(f"/{key}")
     return InputError(
         source.name,
-        f"unsupported {key} version {version!r} (apigov reads Swagger 2.0 and OpenAPI "
-        "3.0, 3.1 and 3.2; write the version as a string)",
+        f"unsupported {key} version {version!r} (apigov reads Swagger 2.0, OpenAPI "
+        "3.0, 3.1 and 3.2, and AsyncAPI 2.x and 3.x; write the version as a string)",
         line=line[0] if line else None,
         pointer=f"/{key}",
     )

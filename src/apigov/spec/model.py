@@ -23,47 +23,13 @@ class RefTarget:
     node: Any
 
 
-@dataclass(eq=False)
-class ApiSpec:
-    """An OpenAPI document (2.0, 3.0, 3.1 or 3.2), every file it refers to, and its 3.x shape.
-
-    `document` is the 3.x-shaped root (for 2.0 documents a normalised copy, for 3.x the parsed
-    document itself). `files` holds every file reached through relative `$ref`s, by key.
-    """
+class _References:
+    """`$ref` following shared by the documents that have references (OpenAPI, AsyncAPI)."""
 
     source: Source
-    version: str
     document: dict[str, Any]
-    files: dict[str, Source]
-    origins: OriginMap | None = None
-    service: str | None = None
-    """The service owning this document (contracts layout), when known."""
-    targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
-    """Resolved references to other files: (key of the referring file, ref string) -> target."""
-    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict, repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.source.name
-
-    @property
-    def is_swagger2(self) -> bool:
-        return self.version.startswith("2.")
-
-    @property
-    def major_minor(self) -> str:
-        return ".".join(self.version.split(".")[:2])
-
-    def locate(self, pointer: str, source: Source | None = None) -> Location:
-        """Location of a pointer into `document` (or into another file when `source` is given).
-
-        Pointers into a normalised 2.0 document are mapped back to the original's lines.
-        """
-        if source is not None and source is not self.source:
-            return source.locate(pointer)
-        original = self.origins.original(pointer) if self.origins is not None else pointer
-        location = self.source.locate(original)
-        return Location(location.file, pointer=original, line=location.line, column=location.column)
+    targets: dict[tuple[str, str], RefTarget]
+    _local: dict[tuple[str, str], RefTarget]
 
     def resolve(self, ref: str, source: Source | None = None) -> RefTarget:
         """Follow one `$ref` written in `source` (default: the root document)."""
@@ -119,6 +85,77 @@ class ApiSpec:
 
 
 @dataclass(eq=False)
+class ApiSpec(_References):
+    """An OpenAPI document (2.0, 3.0, 3.1 or 3.2), every file it refers to, and its 3.x shape.
+
+    `document` is the 3.x-shaped root (for 2.0 documents a normalised copy, for 3.x the parsed
+    document itself). `files` holds every file reached through relative `$ref`s, by key.
+    """
+
+    source: Source
+    version: str
+    document: dict[str, Any]
+    files: dict[str, Source]
+    origins: OriginMap | None = None
+    service: str | None = None
+    """The service owning this document (contracts layout), when known."""
+    targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
+    """Resolved references to other files: (key of the referring file, ref string) -> target."""
+    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def is_swagger2(self) -> bool:
+        return self.version.startswith("2.")
+
+    @property
+    def major_minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+    def locate(self, pointer: str, source: Source | None = None) -> Location:
+        """Location of a pointer into `document` (or into another file when `source` is given).
+
+        Pointers into a normalised 2.0 document are mapped back to the original's lines.
+        """
+        if source is not None and source is not self.source:
+            return source.locate(pointer)
+        original = self.origins.original(pointer) if self.origins is not None else pointer
+        location = self.source.locate(original)
+        return Location(location.file, pointer=original, line=location.line, column=location.column)
+
+
+@dataclass(eq=False)
+class AsyncApiSpec(_References):
+    """An AsyncAPI document (2.x or 3.x): the message contracts of an event-driven provider.
+
+    Kept apart from `ApiSpec` so that OpenAPI analyzers (lint, diff, fuzz) never mistake one
+    for the other; static compatibility checks Pact message interactions against it.
+    """
+
+    source: Source
+    version: str
+    document: dict[str, Any]
+    files: dict[str, Source]
+    service: str | None = None
+    targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
+    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def locate(self, pointer: str, source: Source | None = None) -> Location:
+        return (source or self.source).locate(pointer)
+
+
+@dataclass(eq=False)
 class PactFile:
     """A consumer contract (Pact specification V1 to V4)."""
 
@@ -159,4 +196,4 @@ class ServiceFile:
         return self.source.locate(pointer)
 
 
-Document = ApiSpec | PactFile | ServiceFile
+Document = ApiSpec | AsyncApiSpec | PactFile | ServiceFile
