@@ -10,6 +10,15 @@ import pytest
 from helpers import REPO, run_apigov
 
 EXAMPLE = re.compile(r"```console\n\$ (?P<command>[^\n]+)\n(?P<output>.*?)```", re.DOTALL)
+# `$ apigov can-i-deploy orders 1.0.0 --to production   # exit 0`: the example says its exit code.
+EXIT_MARKER = re.compile(r"^(?P<command>.*?)\s+# exit (?P<code>\d+)$")
+
+
+def split_marker(command: str) -> tuple[str, int | None]:
+    marked = EXIT_MARKER.match(command)
+    if marked is None:
+        return command, None
+    return marked["command"], int(marked["code"])
 
 
 def examples() -> list[tuple[str, str, str]]:
@@ -31,12 +40,15 @@ def test_docs_have_examples() -> None:
     ("doc", "command", "expected"), EXAMPLES, ids=[f"{d}:{c}" for d, c, _ in EXAMPLES]
 )
 def test_example_output(doc: str, command: str, expected: str) -> None:
+    command, marked_exit = split_marker(command)
     argv = shlex.split(command)
     assert argv[0] == "apigov"
     result = run_apigov(*argv[1:], cwd=REPO)
     shown = result.stdout + result.stderr
     assert shown == expected, f"{doc}: `{command}` printed:\n{shown}"
-    if "apigov: error:" in expected:
+    if marked_exit is not None:
+        assert result.code == marked_exit
+    elif "apigov: error:" in expected:
         assert result.code == 2
     elif "--fail-on never" in command or "No problems found" in expected:
         assert result.code == 0
@@ -46,9 +58,17 @@ def test_example_output(doc: str, command: str, expected: str) -> None:
 
 def test_documents_referred_to_exist() -> None:
     for _, command, _ in EXAMPLES:
-        for word in shlex.split(command)[1:]:
+        for word in shlex.split(split_marker(command)[0])[1:]:
             if "/" in word and not word.startswith("-"):
                 assert (REPO / word).exists(), word
+
+
+def test_exit_marker_is_read_and_stripped() -> None:
+    assert split_marker("apigov can-i-deploy a 1 --to prod   # exit 0") == (
+        "apigov can-i-deploy a 1 --to prod",
+        0,
+    )
+    assert split_marker("apigov lint 'a # exit 3'") == ("apigov lint 'a # exit 3'", None)
 
 
 def test_commands_doc_names_every_command() -> None:
