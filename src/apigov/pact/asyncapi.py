@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apigov.findings import Finding
-from apigov.pact.compat import _UNDEFINED, CATALOGUE, _schema_at, _Shapes, _unsatisfiable
+from apigov.pact.compat import (
+    _UNDEFINED,
+    CATALOGUE,
+    _schema_at,
+    _Shapes,
+    _unsatisfiable,
+    reliance_message,
+)
 from apigov.pact.matching import parse_rule_path
 from apigov.pact.model import Interaction, Kind, Message, Pact, RuleList, read_pact
 from apigov.pact.schemas import Problem, SchemaBook
@@ -223,17 +230,13 @@ class _MessageChecker:
         schema_place = self.place(candidate, payload_pointer)
         verdict.problems.extend(self.body_problems(problems, schema_place))
         if response and not problems:
-            optional = self.shapes.optional_fields(value, payload, candidate.source)
+            optional, count = self.shapes.optional_fields(value, payload, candidate.source)
             if optional:
-                shown = ", ".join(optional[:8])
-                more = f" and {len(optional) - 8} more" if len(optional) > 8 else ""
-                noun = "field" if len(optional) == 1 else "fields"
                 verdict.problems.append(
                     (
                         "compat-message-field-optional",
                         optional[0],
-                        f"the consumer relies on message {noun} {shown}{more}, which the schema "
-                        f"does not mark required (schema {schema_place})",
+                        reliance_message("message", optional, count, schema_place),
                     )
                 )
             verdict.problems.extend(

@@ -1222,17 +1222,13 @@ class _Checker:
         """Fields the consumer names that the schema does not promise (not required): warn."""
         # One finding per response, not per field: a consumer of a large, mostly optional
         # schema would otherwise drown its real problems in dozens of warnings.
-        optional = self.shapes.optional_fields(value, schema, source)
+        optional, count = self.shapes.optional_fields(value, schema, source)
         if optional:
-            shown = ", ".join(optional[:8])
-            more = f" and {len(optional) - 8} more" if len(optional) > 8 else ""
-            noun = "field" if len(optional) == 1 else "fields"
             self.add(
                 context,
                 "compat-response-field-optional",
                 f"/response/body{body.within}{optional[0]}",
-                f"the consumer relies on response {noun} {shown}{more}, which the schema "
-                f"does not mark required (schema {schema_place})",
+                reliance_message("response", optional, count, schema_place),
             )
         self.check_matchers(context, body, schema, source, schema_place, rules)
 
@@ -1366,18 +1362,17 @@ class _Shapes:
         return entry
 
     def optional_fields(
-        self, value: Any, schema: Any, source: Source | None, path: str = ""
-    ) -> list[str]:
-        """Paths of the fields in `value` that its schema defines but does not require."""
-        found: list[str] = []
-        self._collect_optional(value, schema, source, path, 0, found)
-        return found
+        self, value: Any, schema: Any, source: Source | None, shown: int = 8
+    ) -> tuple[list[str], int]:
+        """The fields in `value` that its schema defines but does not require: the paths of
+        the first `shown` of them, and how many there are in all."""
+        found = _Optional(shown)
+        self._collect_optional(value, schema, source, "", 0, found)
+        return found.paths, found.count
 
     def _collect_optional(
-        self, value: Any, schema: Any, source: Source | None, path: str, depth: int, out: list[str]
+        self, value: Any, schema: Any, source: Source | None, path: str, depth: int, out: _Optional
     ) -> None:
-        # One accumulating list rather than nested generators: response bodies in large pacts
-        # are deep, and every generator level re-yields each path it passes up.
         if depth > 32:
             return
         resolved, source, (properties, required) = self.of(schema, source)
@@ -1394,12 +1389,42 @@ class _Shapes:
             found = properties.get(name)
             if found is None:
                 continue
-            escaped = jp.escape(name) if "/" in name or "~" in name else name
-            child_path = f"{path}/{escaped}"
+            # Large bodies are mostly optional fields: spell paths only for the ones shown.
+            child_path = f"{path}/{jp.escape(name)}" if out.wants_paths else ""
             if name not in required:
-                out.append(child_path)
+                out.add(child_path)
             if isinstance(child, dict | list):
                 self._collect_optional(child, found[0], found[1], child_path, depth + 1, out)
+
+
+def reliance_message(subject: str, shown: Sequence[str], count: int, schema_place: str) -> str:
+    """ "the consumer relies on response fields /a, /b and 3 more, which the schema ..."."""
+    more = f" and {count - len(shown)} more" if count > len(shown) else ""
+    noun = "field" if count == 1 else "fields"
+    return (
+        f"the consumer relies on {subject} {noun} {', '.join(shown)}{more}, which the schema "
+        f"does not mark required (schema {schema_place})"
+    )
+
+
+class _Optional:
+    """Optional fields found so far: a count, and the paths of the first few."""
+
+    __slots__ = ("count", "paths", "shown")
+
+    def __init__(self, shown: int) -> None:
+        self.shown = shown
+        self.count = 0
+        self.paths: list[str] = []
+
+    @property
+    def wants_paths(self) -> bool:
+        return len(self.paths) < self.shown
+
+    def add(self, path: str) -> None:
+        self.count += 1
+        if len(self.paths) < self.shown:
+            self.paths.append(path)
 
 
 def _all_of(
