@@ -59,8 +59,10 @@ _NAME_MAPS = frozenset(
 # literal keeps the scan in step: a quote outside a literal always starts one.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
 _deep_prefixes: dict[int, re.Pattern[bytes]] = {}
-# A `!` where a YAML tag may start (after space, line start or flow punctuation).
-_TAG_CANDIDATE = re.compile(rb"(?<![^\s\[{,])!")
+# A `!` where a YAML tag may start: where a node starts (a line's indentation, after `- `,
+# `? `, `: `, `--- `, flow punctuation, or an anchor). A `!` elsewhere (`if err != nil` in
+# a code sample) cannot be a tag, and would cost a full second parse to rule out.
+_TAG_CANDIDATE = re.compile(rb"(?m)(?:^[ \t]*|^---[ \t]+|[-?:][ \t]+|[\[{,][ \t]*|&[^\s]+[ \t]+)!")
 
 
 @dataclass(slots=True)
