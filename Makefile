@@ -21,8 +21,8 @@ demo: install
 	$(BIN)/apigov validate contracts/
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -36,6 +36,17 @@ test: lint typecheck pytest
 
 bench: install-dev
 	$(BIN)/python bench/validate.py
+
+# The example fleet (examples/README.md). `make pacts` rewrites contracts/*/pacts/ from the
+# consumer tests in examples/consumers/; `make examples` serves every provider on 127.0.0.1
+# (ports 8101-8105) until Ctrl-C.
+.PHONY: pacts examples
+pacts: install-dev
+	PACT_DO_NOT_TRACK=true PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
+	$(BIN)/python -m pytest -q -p no:cacheprovider examples/consumers
+
+examples: install-dev
+	$(BIN)/python -m examples.fleet serve
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist src/*.egg-info

@@ -72,6 +72,21 @@ class Finding:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What a finding id means, for reporters that describe their rules (SARIF).
+
+    Any analyzer with a catalogue (lint rules, diff change ids) can describe its ids this way.
+    """
+
+    id: str
+    description: str = ""
+    help_uri: str | None = None
+    """Where a reader learns more about the rule (its documentation page or anchor)."""
+    level: Level | None = None
+    """The level the rule has unless something (an override) changes it for one finding."""
+
+
 @dataclass(slots=True)
 class Report:
     """What one command found: the input to every reporter and to the exit-code decision."""
@@ -79,6 +94,8 @@ class Report:
     command: str
     findings: list[Finding] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    """Optional catalogue of the finding ids an analyzer can produce, by id (may be empty)."""
 
     def sorted_findings(self) -> list[Finding]:
         """Findings in a stable order: by file, line, then level (most serious first), then id."""

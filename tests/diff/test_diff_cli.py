@@ -239,3 +239,25 @@ def test_diff_base_ref_compares_every_spec_of_a_tree_with_a_revision(tmp_path: P
         ("response-success-status-added", "DELETE /orders/{id}"),
         ("response-success-status-removed", "DELETE /orders/{id}"),
     ]
+
+
+def test_diff_reads_its_policy_from_the_configuration_file(tmp_path: Path) -> None:
+    # Outside any git work tree, so discovery stops at tmp_path; the specs stay in the repo.
+    specs = (str(REPO / ORDERS), str(REPO / ORDERS_HEAD), "--root", str(REPO))
+    write(tmp_path, "apigov.yaml", "diff:\n  policy: rules/lenient.yaml\n")
+    write(
+        tmp_path,
+        "rules/lenient.yaml",
+        "levels:\n  request-query-parameter-became-required: warning\n",
+    )
+    # The one breaking change is a warning under the configured policy (relative to the file).
+    configured = run_apigov("diff", *specs, "--format", "json", cwd=tmp_path)
+    assert configured.code == 0, configured.stderr
+    assert json.loads(configured.stdout)["summary"]["error"] == 0
+    # --policy wins over the configuration.
+    strict = write(tmp_path, "strict.yaml", "levels: {}\n")
+    assert run_apigov("diff", *specs, "--policy", str(strict), cwd=tmp_path).code == 1
+    write(tmp_path, "apigov.yaml", "diff:\n  polcy: rules/lenient.yaml\n")
+    misspelt = run_apigov("diff", *specs, cwd=tmp_path)
+    assert misspelt.code == 2
+    assert "unknown diff setting(s): polcy" in misspelt.stderr

@@ -266,6 +266,48 @@ def test_diff_changes_carry_the_pointers_they_touch(tmp_path: Path) -> None:
     )
 
 
+def test_diff_every_family_names_its_element_in_the_operation(tmp_path: Path) -> None:
+    """The first touched pointer is logical: parameters by location and name, responses by
+    code, whatever `$ref`s lead elsewhere, so a consumer-aware diff can match interactions."""
+
+    def api(version: int) -> Any:
+        header = {"schema": {"type": "string", "maxLength": 10 if version == 1 else 5}}
+        limit = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+        if version == 2:
+            limit["required"] = True
+        op = operation(
+            parameters=[{"$ref": "#/components/parameters/Limit"}],
+            responses={
+                "200": {"$ref": "#/components/responses/Ok"},
+                **({"404": {"description": "gone"}} if version == 1 else {}),
+            },
+        )
+        media = {"application/json": {"schema": S}}
+        if version == 1:
+            media["text/plain"] = {"schema": S}
+        ok = {"description": "ok", "headers": {"X-Rate": header}, "content": media}
+        components = {"parameters": {"Limit": limit}, "responses": {"Ok": ok}}
+        return one_operation(op, "/items/{id}", "get", components=components)
+
+    changes = changes_between(tmp_path, api(1), api(2))
+    touched = {c.id: c.touched for c in changes}
+    at = "/paths/~1items~1{id}/get"
+    assert touched["request-query-parameter-became-required"] == (
+        f"{at}/parameters/query/limit",
+        "/components/parameters/Limit",
+    )
+    # Written inline: the logical place is where it is written, named once.
+    assert touched["response-non-success-status-removed"] == (f"{at}/responses/404",)
+    assert touched["response-header-max-length-decreased"] == (
+        f"{at}/responses/200/headers/X-Rate/schema",
+        "/components/responses/Ok/headers/X-Rate/schema",
+    )
+    assert touched["response-media-type-removed"] == (
+        f"{at}/responses/200/content/text~1plain",
+        "/components/responses/Ok/content/text~1plain",
+    )
+
+
 def test_diff_webhook_levels_are_seen_from_the_receiver(tmp_path: Path) -> None:
     def hooks(max_length: int) -> Any:
         schema = {"type": "string", "maxLength": max_length}

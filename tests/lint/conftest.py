@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lint_helpers import LintText
+from lint_helpers import LintText, install_spectral
 
 from apigov.findings import Finding
 from apigov.lint.engine import Linter
@@ -30,3 +30,12 @@ def lint_text(tmp_path: Path) -> LintText:
         return Linter(loaded).lint(spec)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def spectral() -> Path:
+    """Spectral's command (installed by the set-up; a missing npm fails, never skips)."""
+    try:
+        return install_spectral()
+    except RuntimeError as error:
+        pytest.fail(str(error))

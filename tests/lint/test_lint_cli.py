@@ -53,12 +53,58 @@ def test_spectral_ruleset_discovered_in_working_folder(tmp_path: Path) -> None:
     assert result.code == 0  # a warning does not fail the default threshold
 
 
-def test_sarif_carries_rule_ids(tmp_path: Path) -> None:
+def test_sarif_carries_rule_metadata(tmp_path: Path) -> None:
     result = run_apigov("lint", str(SHOP), "--format", "sarif", "-o", str(tmp_path / "r.sarif"))
     assert result.code == 1
     sarif = json.loads((tmp_path / "r.sarif").read_text(encoding="utf-8"))
-    rule_ids = {r["ruleId"] for run in sarif["runs"] for r in run["results"]}
-    assert "servers-https" in rule_ids
+    driver = sarif["runs"][0]["tool"]["driver"]
+    rules = {rule["id"]: rule for rule in driver["rules"]}
+    # one entry per rule that fired (six, see test_recommended_findings_and_exit_code)
+    assert len(rules) == 6
+    assert rules["servers-https"] == {
+        "id": "servers-https",
+        "shortDescription": {
+            "text": "Server URLs use https (relative URLs inherit the scheme of the document)."
+        },
+        "fullDescription": {
+            "text": "Server URLs use https (relative URLs inherit the scheme of the document)."
+        },
+        "helpUri": "https://github.com/apigov/apigov/blob/main/docs/lint-rules.md#servers-https",
+        "defaultConfiguration": {"level": "error"},
+    }
+    # a Spectral rule raised to error by apigov:recommended: its level there is error
+    assert rules["operation-operationId"]["defaultConfiguration"] == {"level": "error"}
+    for result in sarif["runs"][0]["results"]:
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_help_uri_of_a_house_rule_is_its_documentation_url(tmp_path: Path) -> None:
+    ruleset = write(
+        tmp_path,
+        "house.yaml",
+        "extends: [[spectral:oas, off]]\n"
+        "documentationUrl: https://wiki.example.org/api-style\n"
+        "rules:\n"
+        "  no-http-servers:\n"
+        "    description: Servers are reached over https.\n"
+        "    severity: error\n"
+        "    given: $.servers[*].url\n"
+        "    then: {function: pattern, functionOptions: {match: '^https://'}}\n"
+        "  own-page:\n"
+        "    documentationUrl: https://wiki.example.org/contact\n"
+        "    given: $.info\n"
+        "    then: {field: summary, function: truthy}\n",
+    )
+    result = run_apigov("lint", str(SHOP), "-r", str(ruleset), "--format", "sarif")
+    assert result.code == 1
+    rules = {r["id"]: r for r in json.loads(result.stdout)["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(rules) == {"no-http-servers", "own-page"}
+    # a ruleset-wide documentationUrl gets the rule's name as anchor, as in Spectral
+    assert (
+        rules["no-http-servers"]["helpUri"] == "https://wiki.example.org/api-style#no-http-servers"
+    )
+    assert rules["own-page"]["helpUri"] == "https://wiki.example.org/contact"
+    assert rules["own-page"]["defaultConfiguration"] == {"level": "warning"}
 
 
 def test_input_errors_exit_2(tmp_path: Path) -> None:

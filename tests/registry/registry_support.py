@@ -87,3 +87,70 @@ def pact_file(path: str, content: bytes, provider: str) -> ContractFile:
 
 def fleet_file(service: str, relative: str) -> bytes:
     return (CONTRACTS / service / relative).read_bytes()
+
+
+@contextlib.contextmanager
+def serve_registry(location: str, *options: str, wait: float = 60) -> Iterator[str]:
+    """Run `apigov registry serve` on a free port of 127.0.0.1 in a subprocess; yields its URL.
+
+    Waits (bounded) until the health check answers, and stops the server at the end.
+    """
+    import os
+    import sys
+    import time
+    import urllib.request
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "apigov", "registry", "serve", "--registry", location]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    # No proxy from the environment for a server on 127.0.0.1.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            if server.poll() is not None:
+                error = server.stderr.read().decode() if server.stderr else ""
+                pytest.fail(f"the registry server exited ({server.returncode}): {error}")
+            try:
+                with opener.open(f"{url}/api/v1/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the registry server did not answer within {wait} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=20)
+        if server.stderr:
+            server.stderr.close()
+
+
+def apigov_in_process(*argv: str) -> tuple[int, str, str]:
+    """`apigov ARGV` in this process, through the real entry point (its error handler and exit
+    codes) and much faster than a subprocess: exit code, stdout, stderr."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from apigov.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(list(argv))
+        except SystemExit as ended:
+            code = int(ended.code or 0)
+    return code, out.getvalue(), err.getvalue()

@@ -64,6 +64,13 @@ def sample() -> Report:
 
 
 @pytest.fixture
+def sample_lint(sample: Report) -> Report:
+    """The same findings from a command that is not a diff: text and markdown keep the
+    per-file layout (a diff report is grouped by operation, see test_report_changes.py)."""
+    return Report(command="lint", findings=list(sample.findings), inputs=list(sample.inputs))
+
+
+@pytest.fixture
 def empty() -> Report:
     return Report(command="lint", findings=[], inputs=["a.yaml", "b.yaml"])
 

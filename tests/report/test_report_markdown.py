@@ -7,7 +7,7 @@ from apigov.findings import Finding, Level, Location, Report
 from apigov.report import markdown
 
 SAMPLE_MARKDOWN = """\
-## apigov diff
+## apigov lint
 
 1 error, 1 warning, 1 info in 3 documents.
 
@@ -49,12 +49,12 @@ def _text(children: list[Token]) -> str:
     return "".join(parts)
 
 
-def test_sample_document(sample: Report) -> None:
-    assert markdown.render(sample) == SAMPLE_MARKDOWN
+def test_sample_document(sample_lint: Report) -> None:
+    assert markdown.render(sample_lint) == SAMPLE_MARKDOWN
 
 
-def test_sample_table_parses_with_errors_first(sample: Report) -> None:
-    assert table_rows(markdown.render(sample)) == [
+def test_sample_table_parses_with_errors_first(sample_lint: Report) -> None:
+    assert table_rows(markdown.render(sample_lint)) == [
         ["Level", "Id", "Location", "Message", "Operation", "Consumers"],
         [
             "error",

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from apigov.findings import Finding, Level, Location, Report
+from apigov.findings import Finding, Level, Location, Report, RuleInfo
 from apigov.report import sarif
 
 SARIF_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "sarif"
@@ -286,3 +286,74 @@ def test_schema_rejects_what_it_should(sample: Report) -> None:
     location["artifactLocation"]["uri"] = "my specs/a.yaml"
     with pytest.raises(jsonschema.ValidationError):
         validate(log)
+
+
+def test_rule_catalogue_describes_rules() -> None:
+    findings = [
+        Finding("b-rule", Level.WARNING, "m", Location("a.yaml", "/a", 1, 1)),
+        Finding("a-rule", Level.INFO, "m", Location("a.yaml", "/b", 2, 1)),
+        Finding("c-rule", Level.ERROR, "m", Location("a.yaml", "/c", 3, 1)),
+        Finding("d-rule", Level.INFO, "m", Location("a.yaml", "/d", 4, 1)),
+    ]
+    rules = {
+        "b-rule": RuleInfo(
+            "b-rule",
+            "Servers use https.  Plain http\nleaks tokens.",
+            "https://example.org/rules#b-rule",
+            Level.ERROR,
+        ),
+        "c-rule": RuleInfo("c-rule"),
+        "d-rule": RuleInfo("d-rule", "No stop at the end", "https://example.org/my rules#d"),
+        "unused-rule": RuleInfo("unused-rule", "Never fires here."),
+    }
+    log = render(Report("lint", findings, ["a.yaml"], rules))
+    validate(log)
+    run = log["runs"][0]
+    assert run["tool"]["driver"]["rules"] == [
+        # not in the catalogue: described by its id, as without one
+        {"id": "a-rule", "shortDescription": {"text": "A rule"}},
+        {
+            "id": "b-rule",
+            "shortDescription": {"text": "Servers use https."},
+            "fullDescription": {"text": "Servers use https. Plain http leaks tokens."},
+            "helpUri": "https://example.org/rules#b-rule",
+            # the rule's own level (a finding's level may differ: an override changed it)
+            "defaultConfiguration": {"level": "error"},
+        },
+        {
+            "id": "c-rule",
+            "shortDescription": {"text": "C rule"},
+            "fullDescription": {"text": "C rule"},
+        },
+        {
+            "id": "d-rule",
+            "shortDescription": {"text": "No stop at the end"},
+            "fullDescription": {"text": "No stop at the end"},
+            "helpUri": "https://example.org/my%20rules#d",
+        },
+    ]
+    assert [(r["ruleId"], r["ruleIndex"], r["level"]) for r in run["results"]] == [
+        ("b-rule", 1, "warning"),
+        ("a-rule", 0, "note"),
+        ("c-rule", 2, "error"),
+        ("d-rule", 3, "note"),
+    ]
+
+
+def test_lint_report_with_its_rule_catalogue_is_valid_sarif() -> None:
+    from apigov.lint.analyze import RULES_PAGE, lint_targets
+    from apigov.lint.ruleset import load_ruleset
+    from apigov.spec.loader import Loader
+
+    repo = Path(__file__).resolve().parents[2]
+    shop = repo / "tests" / "lint" / "data" / "shop.yaml"
+    report = lint_targets([str(shop)], Loader(root=repo), load_ruleset("apigov:recommended"))
+    log = render(report)
+    validate(log)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    # shop.yaml breaks six rules (tests/lint/test_lint_cli.py), all of them built in
+    assert len(rules) == 6
+    for rule in rules:
+        assert rule["helpUri"] == f"{RULES_PAGE}#{rule['id']}"
+        assert rule["fullDescription"]["text"]
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")

@@ -20,8 +20,8 @@ SAMPLE_TEXT = (
 )
 
 
-def test_plain_text_groups_by_file_and_sums_up(sample: Report) -> None:
-    assert text.render(sample) == SAMPLE_TEXT
+def test_plain_text_groups_by_file_and_sums_up(sample_lint: Report) -> None:
+    assert text.render(sample_lint) == SAMPLE_TEXT
 
 
 def test_plain_text_is_ascii_for_ascii_findings(sample: Report) -> None:
@@ -70,8 +70,8 @@ def test_control_characters_cannot_reach_the_terminal() -> None:
         assert "evil \\x1b[2J\\x07 bell" in out
 
 
-def test_color_output_is_the_plain_output_styled(sample: Report, empty: Report) -> None:
-    colored = text.render(sample, color=True)
+def test_color_output_is_the_plain_output_styled(sample_lint: Report, empty: Report) -> None:
+    colored = text.render(sample_lint, color=True)
     assert "\x1b[" in colored
     assert ANSI.sub("", colored) == SAMPLE_TEXT
     assert ANSI.sub("", text.render(empty, color=True)) == "No problems found in 2 documents.\n"

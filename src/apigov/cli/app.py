@@ -8,12 +8,16 @@ import traceback
 import typer
 
 from apigov import __version__
+from apigov.cli.check import check
 from apigov.cli.compat import compat
 from apigov.cli.diff import register as register_diff_commands
 from apigov.cli.fuzz import fuzz
+from apigov.cli.graph import graph
+from apigov.cli.init import init
 from apigov.cli.lint import lint
 from apigov.cli.registry import register as register_registry_commands
 from apigov.cli.validate import validate
+from apigov.cli.verify import verify
 from apigov.spec.errors import InputError, UnreachableError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -28,6 +32,10 @@ app = typer.Typer(
 )
 app.command(name="validate")(validate)
 # Each capability registers its command (or command group) below, one line each.
+app.command(name="verify")(verify)
+app.command(name="check")(check)
+app.command(name="graph")(graph)
+app.command(name="init")(init)
 app.command(name="lint")(lint)
 app.command(name="compat")(compat)
 app.command(name="fuzz")(fuzz)

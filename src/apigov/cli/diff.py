@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +14,7 @@ import orjson
 import typer
 
 from apigov.cli.options import (
+    ConfigOption,
     DebugOption,
     FailOn,
     FailOnOption,
@@ -24,13 +28,19 @@ from apigov.cli.options import (
     make_limits,
 )
 from apigov.cli.output import emit, write_atomically
+from apigov.cli.registry import RegistryOption
+from apigov.config import Config, load_config
+from apigov.findings import Report
+from apigov.registry.refs import parse_registry_ref
 from apigov.spec.errors import InputError
+from apigov.spec.limits import Limits
 from apigov.spec.loader import Loader
-from apigov.spec.model import ApiSpec
-from apigov.spec.sources import git_top
+from apigov.spec.model import ApiSpec, PactFile
+from apigov.spec.sources import display_name, git_top
 
 if TYPE_CHECKING:
     from apigov.diff import Policy
+    from apigov.registry import Registry
 
 # apigov.diff is imported when a diff runs: building the catalogue should not slow down the
 # start of every other command.
@@ -38,7 +48,8 @@ if TYPE_CHECKING:
 SpecArgument = Annotated[
     str | None,
     typer.Argument(
-        help="A file, a folder holding one OpenAPI document, '-' for stdin, or REV:path.",
+        help="A file, a folder holding one OpenAPI document, '-' for stdin, REV:path, or "
+        "SERVICE@VERSION / SERVICE@ENVIRONMENT from the registry.",
         show_default=False,
     ),
 ]
@@ -46,7 +57,8 @@ PolicyOption = Annotated[
     Path | None,
     typer.Option(
         "--policy",
-        help="Breaking-change policy (levels, exceptions, ignores), e.g. rules/breaking.yaml.",
+        help="Breaking-change policy (levels, exceptions, ignores, consumer-aware), e.g. "
+        "rules/breaking.yaml. Default: diff.policy in the configuration file.",
         dir_okay=False,
         exists=True,
     ),
@@ -69,6 +81,26 @@ BaseRefOption = Annotated[
         metavar="REV",
     ),
 ]
+ConsumersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--consumers",
+        help="Consumer contracts: a contracts tree or pact files (repeatable). Each change "
+        "names the consumer interactions that use what it touches.",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+ConsumersFromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--consumers-from",
+        help="Like --consumers, with the pacts of the consumer versions live in this "
+        "environment, read from the registry.",
+        metavar="ENVIRONMENT",
+        show_default=False,
+    ),
+]
 ListChecksOption = Annotated[
     bool, typer.Option("--list-checks", help="Print the catalogue of change ids and exit.")
 ]
@@ -87,6 +119,126 @@ def _load_spec(loader: Loader, target: str) -> ApiSpec:
             f"expected one OpenAPI document, found {len(specs)}; name the file to compare",
         )
     return specs[0]
+
+
+class _Inputs:
+    """Loads BASE/HEAD targets: files, folders, stdin, REV:path, and registry refs.
+
+    A registry ref's files are written to a temporary folder that lives as long as the run
+    (`stack`) and loaded with that folder as the `$ref` root.
+    """
+
+    def __init__(
+        self, loader: Loader, limits: Limits, registry: str | None, stack: ExitStack
+    ) -> None:
+        self.loader = loader
+        self.limits = limits
+        self.registry_location = registry
+        self.stack = stack
+        # (folder written, the ref): findings name `orders@production:openapi.yaml`, not a
+        # temporary file that is gone once the command ends.
+        self.written: list[tuple[str, str]] = []
+        self.registry: Registry | None = None
+
+    def spec(self, target: str) -> ApiSpec:
+        if parse_registry_ref(target) is None:
+            return _load_spec(self.loader, target)
+        from apigov.registry.refs import materialise
+
+        registry = self.open_registry()
+        folder = Path(self.stack.enter_context(tempfile.TemporaryDirectory(prefix="apigov-")))
+        into = folder / target
+        root = materialise(target, registry, into)
+        self.written.append((display_name(root.parent) + "/", f"{target}:"))
+        return _load_spec(Loader(self.limits, root=into), str(root))
+
+    def open_registry(self) -> Registry:
+        """The registry, opened on first use (once per run)."""
+        if self.registry is not None:
+            return self.registry
+        from apigov.registry import open_registry
+        from apigov.registry.open import registry_location
+
+        location = registry_location(self.registry_location)
+        if "://" not in location and not Path(location).is_file():
+            # Reading from a registry must not create an empty registry file as a side effect.
+            raise InputError(
+                location, "no registry here (name one with --registry or APIGOV_REGISTRY)"
+            )
+        self.registry = open_registry(location)
+        self.stack.callback(self.registry.close)
+        return self.registry
+
+    def live_pacts(self, environment: str, base: ApiSpec, head: ApiSpec) -> list[PactFile]:
+        """The pacts with the compared service held by consumers live in `environment`."""
+        from apigov.registry.refs import materialise_live_pacts
+
+        provider = head.service or base.service
+        if provider is None:
+            raise InputError(
+                head.name,
+                "--consumers-from needs to know the service: compare documents of a contracts "
+                "tree or registry refs",
+            )
+        folder = Path(self.stack.enter_context(tempfile.TemporaryDirectory(prefix="apigov-")))
+        files = materialise_live_pacts(self.open_registry(), environment, provider, folder)
+        loader = Loader(self.limits, root=folder)
+        return [p for f in files if isinstance(p := loader.load(str(f)), PactFile)]
+
+    def shown(self, report: Report) -> Report:
+        """`report` with the files of registry refs named after the ref."""
+        if not self.written:
+            return report
+
+        def name(file: str) -> str:
+            for folder, label in self.written:
+                if file.startswith(folder):
+                    return label + file[len(folder) :]
+                parent = folder.rsplit("/", 2)[0] + "/"
+                if file.startswith(parent):  # a shared file beside the service folder
+                    return label + "../" + file[len(parent) :]
+            return file
+
+        findings = [
+            dataclasses.replace(
+                f, location=dataclasses.replace(f.location, file=name(f.location.file))
+            )
+            if f.location is not None
+            else f
+            for f in report.findings
+        ]
+        return Report(report.command, findings, [name(i) for i in report.inputs])
+
+
+def _load_pacts(loader: Loader, targets: list[str]) -> list[PactFile]:
+    pacts = [
+        document
+        for file in loader.expand(targets)
+        if isinstance(document := loader.load(file), PactFile)
+    ]
+    if not pacts:
+        raise InputError(", ".join(targets), "no pact files found for --consumers")
+    return pacts
+
+
+_DIFF_SETTINGS = frozenset({"policy"})
+
+
+def _configured_policy(config: Config) -> Path | None:
+    """`diff.policy` of the configuration file, relative to the file."""
+    section = config.section("diff")
+    unknown = sorted(set(section) - _DIFF_SETTINGS)
+    if unknown:
+        raise InputError(config.name, f"unknown diff setting(s): {', '.join(unknown)}")
+    value = section.get("policy")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(config.name, "diff.policy must be a file path", pointer="/diff/policy")
+    path = config.path(value)
+    if not path.is_file():
+        raise InputError(config.name, f"diff.policy: no such file {value}", pointer="/diff/policy")
+    return path
 
 
 def _policy(loader: Loader, policy: Path | None, ignore: Path | None) -> Policy | None:
@@ -168,11 +320,20 @@ def _run(
     allow_remote_refs: bool,
     root: Path | None,
     base_ref: str | None = None,
+    consumers: list[str] | None = None,
+    registry: str | None = None,
+    config_file: Path | None = None,
+    consumers_from: str | None = None,
 ) -> None:
     from apigov.diff import run_diff
-    from apigov.findings import Report
 
-    loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
+    config = load_config(config_file)
+    if policy is None:
+        policy = _configured_policy(config)
+    registry = registry or config.registry
+
+    limits = make_limits(max_size, max_depth, allow_remote_refs)
+    loader = Loader(limits, root=root)
     if base_ref is not None:
         if head is not None:
             raise typer.BadParameter("with --base-ref, give one folder (or none)")
@@ -182,17 +343,28 @@ def _run(
     else:
         pairs = [(base, head)]
     rules = _policy(loader, policy, ignore)
+    pacts = _load_pacts(loader, consumers) if consumers else None
     report = Report(command=command)
-    for base_target, head_target in pairs:
-        one = run_diff(
-            _load_spec(loader, base_target),
-            _load_spec(loader, head_target),
-            command=command,
-            policy=rules,
-            include_info=command == "changelog",
-        )
-        report.findings.extend(one.findings)
-        report.inputs.extend(one.inputs)
+    with ExitStack() as stack:
+        inputs = _Inputs(loader, limits, registry, stack)
+        for base_target, head_target in pairs:
+            base_spec, head_spec = inputs.spec(base_target), inputs.spec(head_target)
+            users = pacts
+            if consumers_from is not None:
+                live = inputs.live_pacts(consumers_from, base_spec, head_spec)
+                users = [*(pacts or []), *live]
+            one = inputs.shown(
+                run_diff(
+                    base_spec,
+                    head_spec,
+                    command=command,
+                    policy=rules,
+                    include_info=command == "changelog",
+                    consumers=users,
+                )
+            )
+            report.findings.extend(one.findings)
+            report.inputs.extend(one.inputs)
     emit(report, fmt.value, output, fail_on.value)
 
 
@@ -205,6 +377,10 @@ def diff(
     policy: PolicyOption = None,
     ignore: IgnoreOption = None,
     base_ref: BaseRefOption = None,
+    consumers: ConsumersOption = None,
+    consumers_from: ConsumersFromOption = None,
+    registry: RegistryOption = None,
+    config_file: ConfigOption = None,
     list_checks: ListChecksOption = False,
     max_size: MaxSizeOption = "64M",
     max_depth: MaxDepthOption = 256,
@@ -232,6 +408,10 @@ def diff(
         allow_remote_refs,
         root,
         base_ref,
+        consumers,
+        registry,
+        config_file,
+        consumers_from,
     )
 
 
@@ -244,6 +424,10 @@ def changelog(
     policy: PolicyOption = None,
     ignore: IgnoreOption = None,
     base_ref: BaseRefOption = None,
+    consumers: ConsumersOption = None,
+    consumers_from: ConsumersFromOption = None,
+    registry: RegistryOption = None,
+    config_file: ConfigOption = None,
     max_size: MaxSizeOption = "64M",
     max_depth: MaxDepthOption = 256,
     allow_remote_refs: RemoteRefsOption = False,
@@ -265,6 +449,10 @@ def changelog(
         allow_remote_refs,
         root,
         base_ref,
+        consumers,
+        registry,
+        config_file,
+        consumers_from,
     )
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import sys
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from apigov.cli.options import (
+    ConfigOption,
     DebugOption,
     FailOn,
     FailOnOption,
@@ -25,11 +29,24 @@ from apigov.cli.options import (
     make_limits,
 )
 from apigov.cli.output import emit, write_atomically
+from apigov.cli.registry import RegistryOption
+from apigov.config import Config, load_config
+from apigov.findings import Report
 from apigov.fuzz import FuzzSettings, TargetSafety, baseline_text, is_production, load_baseline
-from apigov.fuzz.settings import ALL_PHASES, DEFAULT_DESTRUCTIVE_METHODS, DEFAULT_PRODUCTION_ENVS
+from apigov.fuzz.settings import (
+    ALL_PHASES,
+    DEFAULT_DESTRUCTIVE_METHODS,
+    DEFAULT_PRODUCTION_ENVS,
+    destructive_methods,
+)
+from apigov.registry import Registry, VersionRecord, open_registry
+from apigov.registry.open import registry_location
+from apigov.registry.refs import parse_registry_ref
 from apigov.spec.errors import InputError
+from apigov.spec.limits import Limits
 from apigov.spec.loader import Loader
 from apigov.spec.model import ApiSpec, Document
+from apigov.spec.sources import display_name
 
 _HEADER = re.compile(r"^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*:\s*(.*)$")
 _RATE = re.compile(r"^\d+/(s|m|h|d)$")
@@ -39,7 +56,8 @@ def fuzz(
     spec: Annotated[
         str,
         typer.Argument(
-            help="OpenAPI document: a file, or the http(s) URL of the live schema.",
+            help="OpenAPI document: a file, the http(s) URL of the live schema, or a registry "
+            "ref (SERVICE@VERSION or SERVICE@ENVIRONMENT).",
             metavar="SPEC",
             show_default=False,
         ),
@@ -140,6 +158,25 @@ def fuzz(
         bool,
         typer.Option("--allow-destructive", help="Send destructive methods to production too."),
     ] = False,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Store the run in the registry as evidence for --service/--version in --env.",
+        ),
+    ] = False,
+    service: Annotated[
+        str | None, typer.Option("--service", help="With --record: the service fuzzed.")
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="With --record: the version fuzzed.")
+    ] = None,
+    recorded_by: Annotated[
+        str | None,
+        typer.Option("--recorded-by", help="With --record: who ran it (default: $USER)."),
+    ] = None,
+    registry: RegistryOption = None,
+    config_file: ConfigOption = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
     fail_on: FailOnOption = FailOn.error,
@@ -153,10 +190,20 @@ def fuzz(
 
     Each distinct failure (operation, check, failure type) is one finding with a curl command
     that reproduces it. Exit 1 on findings, 2 on bad input or a refused run, 3 when the
-    service cannot be reached.
+    service cannot be reached. With --record the run (complete or not) is stored in the
+    registry as evidence that can-i-deploy policies can require (fuzz@ENV).
     """
-    loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
-    document = _load_spec(loader, spec)
+    config = load_config(config_file)
+    limits = make_limits(max_size, max_depth, allow_remote_refs)
+    loader = Loader(limits, root=root)
+    ref = parse_registry_ref(spec)
+    if record:
+        # A registry ref names the service, and the version (or the environment running it).
+        _require_for_recording(
+            service=service or (ref[0] if ref else None),
+            version=version or ("(from the ref)" if ref else None),
+            env=env,
+        )
     settings = FuzzSettings(
         base_url=base_url,
         max_time=max_time,
@@ -173,31 +220,144 @@ def fuzz(
         phases=_phases(phases),
         safe=safe,
     )
-    methods = (
-        frozenset(m.strip().upper() for m in destructive_method)
-        if destructive_method
-        else DEFAULT_DESTRUCTIVE_METHODS
-    )
-    safety = TargetSafety(
-        production=is_production(env, env_production, production_envs.split(",")),
-        allow_destructive=allow_destructive,
-        destructive_methods=methods,
-    )
     accepted = load_baseline(baseline, loader) if baseline is not None else set()
-    # Imported here: schemathesis is slow to import and only this command needs it.
-    from apigov.fuzz.analyze import fuzz_spec
-    from apigov.fuzz.progress import LiveProgress, wants_live_display
+    location = registry or config.registry
+    if ref is not None and not _registry_exists(location):
+        # Reading a ref must not create an empty registry file as a side effect.
+        raise InputError(
+            spec,
+            f"no registry at {registry_location(location)} "
+            "(name one with --registry or APIGOV_REGISTRY)",
+        )
+    with ExitStack() as stack:
+        # The registry is opened only when it has something to say: the spec, where to record,
+        # or whether the environment named is marked production there. Never created here,
+        # except by --record.
+        store: Registry | None = None
+        if record or ref is not None or (env and _registry_exists(location)):
+            store = open_registry(location)
+            stack.callback(store.close)
+        shown_as: tuple[str, str] | None = None
+        if ref is not None and store is not None:
+            document, shown_as, fuzzed = _load_ref(spec, store, limits, stack)
+            service, version = service or fuzzed.service, version or fuzzed.number
+        else:
+            document = _load_spec(loader, spec)
+        if record and store is not None and service and version:
+            from apigov.registry.evidence import known_version
 
-    observer = LiveProgress() if wants_live_display() else None
-    outcome = fuzz_spec(document, settings, safety, accepted, observer=observer)
-    if observer is None:
-        # No live display: still say how to reproduce the run (its seed), on stderr.
-        sys.stderr.write(outcome.run.summary() + "\n")
-    if write_run is not None:
-        write_atomically(write_run, json.dumps(outcome.run.to_dict(), indent=2) + "\n")
-    if write_baseline is not None:
-        write_atomically(write_baseline, baseline_text(outcome.run.failures))
+            known_version(store, service, version)  # before the run, not after it
+        safety = TargetSafety(
+            production=is_production(env, env_production, production_envs.split(","))
+            or _marked_production(env, config, store),
+            allow_destructive=allow_destructive,
+            destructive_methods=destructive_methods(
+                destructive_method or _configured_methods(config), safe
+            ),
+        )
+        # Imported here: schemathesis is slow to import and only this command needs it.
+        from apigov.fuzz.analyze import fuzz_spec
+        from apigov.fuzz.progress import LiveProgress, wants_live_display
+
+        observer = LiveProgress() if wants_live_display() else None
+        outcome = fuzz_spec(document, settings, safety, accepted, observer=observer)
+        if shown_as is not None:
+            outcome.report = _renamed(outcome.report, *shown_as)
+            outcome.run.spec = _renamed_file(outcome.run.spec, *shown_as)
+        if observer is None:
+            # No live display: still say how to reproduce the run (its seed), on stderr.
+            sys.stderr.write(outcome.run.summary() + "\n")
+        if write_run is not None:
+            write_atomically(write_run, json.dumps(outcome.run.to_dict(), indent=2) + "\n")
+        if write_baseline is not None:
+            write_atomically(write_baseline, baseline_text(outcome.run.failures))
+        if record and store is not None and service and version and env:
+            from apigov.registry.evidence import default_actor, record_fuzz_outcome
+
+            stored = record_fuzz_outcome(
+                store,
+                service,
+                version,
+                env,
+                outcome.run,
+                outcome.report.findings,
+                fail_on.value,
+                baseline_hidden=outcome.baseline_hidden,
+                actor=recorded_by or default_actor(),
+            )
+            state = "incomplete" if not stored.complete else "passed" if stored.passed else "failed"
+            sys.stderr.write(
+                f"Recorded fuzz run #{stored.id} of {service}@{version} in {env}: {state}.\n"
+            )
     emit(outcome.report, fmt.value, output, fail_on.value)
+
+
+def _load_ref(
+    ref: str, store: Registry, limits: Limits, stack: ExitStack
+) -> tuple[ApiSpec, tuple[str, str], VersionRecord]:
+    """The spec a registry ref names, written to a temporary folder that lives as long as the
+    run; findings and the recorded run name it `orders@1.2.0:openapi.yaml`, not that folder."""
+    from apigov.registry.refs import materialise, resolve_version
+
+    record = resolve_version(ref, store)
+    into = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="apigov-fuzz-"))) / "ref"
+    spec_path = materialise(ref, store, into)
+    document = _load_spec(Loader(limits, root=into), str(spec_path))
+    return document, (display_name(spec_path.parent) + "/", f"{ref}:"), record
+
+
+def _renamed_file(file: str, folder: str, label: str) -> str:
+    return label + file[len(folder) :] if file.startswith(folder) else file
+
+
+def _renamed(report: Report, folder: str, label: str) -> Report:
+    findings = [
+        dataclasses.replace(
+            f,
+            location=dataclasses.replace(
+                f.location, file=_renamed_file(f.location.file, folder, label)
+            ),
+        )
+        if f.location is not None
+        else f
+        for f in report.findings
+    ]
+    inputs = [_renamed_file(i, folder, label) for i in report.inputs]
+    return Report(report.command, findings, inputs, report.rules)
+
+
+def _require_for_recording(**values: str | None) -> None:
+    for name, value in values.items():
+        if not value:
+            raise typer.BadParameter(
+                "--record needs --service, --version and --env", param_hint=f"--{name}"
+            )
+
+
+def _registry_exists(location: str | None) -> bool:
+    """A database URL, or a registry file that is already there (option, APIGOV_REGISTRY,
+    configuration, else the default): asking a registry must not create one."""
+    where = registry_location(location)
+    return "://" in where or Path(where).is_file()
+
+
+def _marked_production(env: str | None, config: Config, store: Registry | None) -> bool:
+    """The environment is production in the configuration or in the registry."""
+    if env is None:
+        return False
+    if config.is_production(env):
+        return True
+    return store is not None and store.is_production_environment(env)
+
+
+def _configured_methods(config: Config) -> list[str]:
+    """`fuzz.destructive-methods` in the configuration, else DELETE."""
+    configured = config.section("fuzz").get("destructive-methods")
+    if configured is None:
+        return sorted(DEFAULT_DESTRUCTIVE_METHODS)
+    if not isinstance(configured, list) or not all(isinstance(m, str) for m in configured):
+        raise InputError(config.name, "fuzz.destructive-methods: must be a list of HTTP methods")
+    return configured
 
 
 def _load_spec(loader: Loader, target: str) -> ApiSpec:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from apigov.cli.options import (
+    ConfigOption,
     DebugOption,
     FailOn,
     FailOnOption,
@@ -20,6 +21,7 @@ from apigov.cli.options import (
     make_limits,
 )
 from apigov.cli.output import emit
+from apigov.config import load_config
 from apigov.spec.loader import Loader
 
 
@@ -38,8 +40,8 @@ def lint(
             "--ruleset",
             "-r",
             help="A ruleset file (.spectral.yaml format) or a built-in name: apigov:recommended, "
-            "apigov:oas, spectral:oas. Default: .spectral.yaml in the working folder, else "
-            "apigov:recommended.",
+            "apigov:oas, spectral:oas. Default: lint.ruleset in the configuration file, else "
+            ".spectral.yaml in the working folder, else apigov:recommended.",
             metavar="FILE|NAME",
         ),
     ] = None,
@@ -50,12 +52,14 @@ def lint(
     max_depth: MaxDepthOption = 256,
     allow_remote_refs: RemoteRefsOption = False,
     root: RootOption = None,
+    config_file: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Check OpenAPI documents against governance rules (Spectral-compatible rulesets)."""
     # Imported here: the rule engine costs other commands nothing at start-up.
     from apigov.lint.analyze import lint_paths
 
+    config = load_config(config_file)
     loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
-    report = lint_paths(paths, loader, ruleset)
+    report = lint_paths(paths, loader, ruleset, config)
     emit(report, fmt.value, output, fail_on.value)

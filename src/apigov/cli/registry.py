@@ -4,7 +4,7 @@ can-i-deploy, and the `registry` group (migrate). Each is thin: options -> regis
 from __future__ import annotations
 
 import posixpath
-import time
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from apigov.cli.options import (
+    ConfigOption,
     DebugOption,
     FailOn,
     FailOnOption,
@@ -21,11 +22,13 @@ from apigov.cli.options import (
     RootOption,
 )
 from apigov.cli.output import emit
+from apigov.config import load_config
 from apigov.findings import Finding, Level, Report, fails
 from apigov.registry import open_registry
+from apigov.registry.client import answer_can_i_deploy
 from apigov.registry.domain import VersionConflictError
 from apigov.registry.evidence import pact_between
-from apigov.registry.gate import Answer, Policy, can_i_deploy, decision_report
+from apigov.registry.gate import Decision, choose_policy, decide_with_retries, decision_report
 from apigov.registry.publishing import collect_service_folder
 from apigov.spec.loader import Loader
 from apigov.spec.sources import display_name
@@ -121,13 +124,34 @@ def record_deployment(
     version: Annotated[str, typer.Argument(help="The version deployed.")],
     environment: Annotated[str, typer.Option("--env", help="The environment deployed to.")],
     target: TargetOption = "",
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            help="Create the environment marked production (destructive fuzzing is refused).",
+        ),
+    ] = False,
     registry: RegistryOption = None,
+    config_file: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Record that SERVICE VERSION now runs in an environment (retires the version before it)."""
-    store = open_registry(registry)
+    config = load_config(config_file)
+    # The production flag is set when the environment is created: by --production, or by the
+    # configuration's `environments: [{name: ..., production: true}]`.
+    production = production or config.is_production(environment)
+    store = open_registry(registry or config.registry)
     try:
+        created = not store.has_environment(environment)
+        if production and created:
+            store.ensure_environment(environment, production=True)
         retired = store.record_deployment(service, version, environment, target=target)
+        if production and not created and not store.is_production_environment(environment):
+            typer.echo(
+                f"note: environment {environment} already exists and is not marked production; "
+                "the flag is only set when an environment is created",
+                err=True,
+            )
     finally:
         store.close()
     where = f"{environment} (target {target})" if target else environment
@@ -200,11 +224,6 @@ def record_verification(
     )
 
 
-_WAITING = frozenset(
-    {Answer.CHECK_UNAVAILABLE, Answer.VERIFICATION_MISSING, Answer.VERIFICATION_STALE}
-)
-
-
 def can_i_deploy_command(
     service: Annotated[str, typer.Argument(help="The service to deploy.")],
     version: Annotated[str, typer.Argument(help="The version to deploy.")],
@@ -213,22 +232,42 @@ def can_i_deploy_command(
         bool,
         typer.Option(
             "--require-verification",
-            help="Each pair also needs a green live verification of that exact pact.",
+            help="Each pair also needs a green live verification of that exact pact "
+            "(the same as --require verification).",
         ),
     ] = False,
+    require: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--require",
+            help="Evidence each answer needs beyond static compatibility (repeatable): "
+            "verification, fuzz@ENV, fuzz; 'static' alone for none. Replaces the "
+            "configuration's can-i-deploy.require.",
+            metavar="EVIDENCE",
+        ),
+    ] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-age",
+            help="Older evidence is stale, e.g. 12h, 7d (default: can-i-deploy.max-age).",
+            metavar="AGE",
+        ),
+    ] = None,
     retry_while_unknown: Annotated[
         int,
         typer.Option(
             "--retry-while-unknown",
             min=0,
             max=1000,
-            help="Ask again up to N times while some pair's evidence is missing.",
+            help="Ask again up to N times while the answer is unknown (evidence missing).",
         ),
     ] = 0,
     retry_interval: Annotated[
         float, typer.Option("--retry-interval", min=0, max=3600, help="Seconds between asks.")
     ] = 10,
     registry: RegistryOption = None,
+    config_file: ConfigOption = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
     fail_on: FailOnOption = FailOn.error,
@@ -236,17 +275,29 @@ def can_i_deploy_command(
 ) -> None:
     """May SERVICE VERSION be deployed to an environment? Exit 0 yes, 1 no, 3 unreachable.
 
-    Lists every consumer/provider pair considered, and why each passed or failed.
+    Lists every consumer/provider pair considered, and why each passed or failed, and every
+    other piece of evidence the policy requires (a fuzz run). Missing or stale evidence makes
+    the answer "unknown" (exit 1), which --retry-while-unknown waits on.
     """
-    policy = Policy(require_verification=require_verification)
-    store = open_registry(registry)
+    config = load_config(config_file)
+    policy = choose_policy(require or [], max_age, config, verification=require_verification)
+    location = registry or config.registry
+
+    def waiting(decision: Decision, retry: int) -> None:
+        sys.stderr.write(
+            f"can-i-deploy: unknown (required evidence missing); asking again in "
+            f"{retry_interval:g} s ({retry}/{retry_while_unknown})\n"
+        )
+        sys.stderr.flush()
+
+    store = open_registry(location)
     try:
-        decision = can_i_deploy(store, service, version, environment, policy=policy)
-        for _ in range(retry_while_unknown):
-            if not any(pair.answer in _WAITING for pair in decision.pairs):
-                break
-            time.sleep(retry_interval)
-            decision = can_i_deploy(store, service, version, environment, policy=policy)
+        decision = decide_with_retries(
+            lambda: answer_can_i_deploy(store, service, version, environment, policy),
+            retry_while_unknown,
+            retry_interval,
+            on_wait=waiting,
+        )
     finally:
         store.close()
     emit(decision_report(decision), fmt.value, output, fail_on.value)
@@ -293,4 +344,7 @@ def register(app: typer.Typer) -> None:
     app.command(name="record-release")(record_release)
     app.command(name="record-verification")(record_verification)
     app.command(name="can-i-deploy")(can_i_deploy_command)
+    from apigov.cli.registry_server import attach  # here: it imports this module's options
+
+    attach(registry_app)
     app.add_typer(registry_app)

@@ -35,6 +35,9 @@ class Change:
     base: Place | None = None
     head: Place | None = None
     touched: tuple[str, ...] = field(default=())
+    used_by: tuple[tuple[str, str], ...] = field(default=())
+    """(consumer, interaction description) of every consumer interaction using what changed,
+    filled by a consumer-aware diff."""
 
     @property
     def path(self) -> str | None:
@@ -45,6 +48,34 @@ class Change:
 
     def with_level(self, level: Level) -> Change:
         return replace(self, level=level)
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        """The consumers using what changed, in the order first seen."""
+        return tuple(dict.fromkeys(consumer for consumer, _ in self.used_by))
+
+    def with_usage(self, message: str) -> str:
+        """`message` naming the consumers first and their interactions last:
+
+            breaks billing (2 interactions), shipping (1): <message>; interactions: billing
+            'a', 'b'; shipping 'c'
+
+        (`may break` for warnings, `used by` for info.) Unchanged when no consumer uses it.
+        """
+        if not self.used_by:
+            return message
+        by_consumer: dict[str, list[str]] = {}
+        for consumer, description in self.used_by:
+            by_consumer.setdefault(consumer, []).append(repr(description))
+        counts = []
+        for index, (consumer, names) in enumerate(by_consumer.items()):
+            noun = (" interaction" if len(names) == 1 else " interactions") if index == 0 else ""
+            counts.append(f"{consumer} ({len(names)}{noun})")
+        verb = {Level.ERROR: "breaks", Level.WARNING: "may break"}.get(self.level, "used by")
+        named = "; ".join(
+            f"{consumer} {', '.join(names)}" for consumer, names in by_consumer.items()
+        )
+        return f"{verb} {', '.join(counts)}: {message}; interactions: {named}"
 
     def to_finding(
         self,
@@ -74,8 +105,9 @@ class Change:
         return Finding(
             id=self.id,
             level=self.level,
-            message=self.message,
+            message=self.with_usage(self.message),
             location=location,
             service=head.service or base.service,
             operation=self.operation,
+            consumers=self.consumers,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,24 @@ class _Walker:
         self.changes: list[Change] = []
         # Inside webhooks and callbacks the API sends the request and its users answer it.
         self.reversed_roles = False
+        # The logical pointer of the element being compared (`Change.touched`), e.g.
+        # /paths/~1orders/get/responses/200: the default `logical` of every change emitted.
+        self.scope: str | None = None
+        self._spellings: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    @contextmanager
+    def at(self, *tokens: str, root: str | None = None) -> Iterator[None]:
+        """Compare the element `tokens` below the current scope (below `root` when given),
+        restoring the scope afterwards."""
+        outer = self.scope
+        pointer = root if root is not None else outer or ""
+        for token in tokens:
+            pointer = jp.child(pointer, token)
+        self.scope = pointer
+        try:
+            yield
+        finally:
+            self.scope = outer
 
     # ---- emitting -------------------------------------------------------------------------------
 
@@ -98,13 +117,19 @@ class _Walker:
         base: Place | None,
         head: Place | None,
         touched: tuple[str, ...] = (),
+        logical: str | None = None,
     ) -> None:
         level = CATALOGUE[change_id].level
         if self.reversed_roles:
             level = _reversed_level(change_id, level)
+        if logical is None:
+            logical = self.scope
         if not touched:
+            # The element's place in the operation's message first (what a consumer-aware
+            # diff matches interactions against), then where the change is written.
             where = head if head is not None else base
-            touched = (where.pointer,) if where is not None else ()
+            written = where.pointer if where is not None else None
+            touched = tuple(dict.fromkeys(p for p in (logical, written) if p is not None))
         self.changes.append(Change(change_id, level, message, operation, base, head, touched))
 
     def emit_deltas(
@@ -129,10 +154,10 @@ class _Walker:
                 change_id = f"{direction}-property-{delta.action}"
                 if change_id not in CATALOGUE:
                     continue
-            where = f"{label} property '{property_path(delta.path)}'" if delta.path else label
+            where = f"{label} property '{self.spelled(delta.path)[0]}'" if delta.path else label
             # Where the change sits inside the operation's message, through any `$ref`s, and
             # where it is written: what a consumer-aware diff needs to match interactions.
-            logical = site + "".join(_logical_step(token) for token in delta.path)
+            logical = site + self.spelled(delta.path)[1]
             written = delta.head if delta.head is not None else delta.base
             touched = (logical, written.pointer) if written is not None else (logical,)
             self.emit(
@@ -144,6 +169,15 @@ class _Walker:
                 touched,
             )
 
+    def spelled(self, path: tuple[str, ...]) -> tuple[str, str]:
+        """A delta path as shown (`items[].total`) and as pointer steps, once per path: a
+        shared schema's deltas come back for every operation using it."""
+        found = self._spellings.get(path)
+        if found is None:
+            found = (property_path(path), "".join(_logical_step(token) for token in path))
+            self._spellings[path] = found
+        return found
+
     def compare_schema(
         self,
         b_node: Any,
@@ -154,12 +188,14 @@ class _Walker:
         direction: str,
         label: str,
         operation: str | None,
+        site: str,
     ) -> None:
+        """`site` is the schema's logical pointer in the operation (see `Change.touched`)."""
         b_ref = deref(self.base, Ref(b_node, b_at.pointer, b_at.source))
         h_ref = deref(self.head, Ref(h_node, h_at.pointer, h_at.source))
         deltas = self.schemas.compare(b_ref, h_ref, direction)
         if deltas:
-            self.emit_deltas(deltas, place, direction, label, operation, h_at.pointer)
+            self.emit_deltas(deltas, place, direction, label, operation, site)
 
     # ---- document -------------------------------------------------------------------------------
 
@@ -176,6 +212,7 @@ class _Walker:
             Place("/webhooks"),
             Place("/webhooks"),
             "webhook ",
+            "/webhooks",
         )
         self.reversed_roles = False
         self.security_schemes(
@@ -196,8 +233,12 @@ class _Walker:
         b_container: Place = _PATHS,
         h_container: Place = _PATHS,
         prefix: str = "",
+        logical: str = "/paths",
     ) -> None:
-        """Paths, webhooks (by name) or a callback's expressions: path items matched by shape."""
+        """Paths, webhooks (by name) or a callback's expressions: path items matched by shape.
+
+        `logical` is the container's logical pointer (`/paths`, `/webhooks`, or a callback's
+        place below its operation)."""
         # Same path first; otherwise the same shape, for a path whose parameters were renamed
         # (documents may hold several paths of one shape: each head path matches once).
         h_by_shape: dict[str, list[str]] = {}
@@ -215,18 +256,20 @@ class _Walker:
             )
             if h_path is None:
                 for method, op in self.operations(self.base, b_item):
-                    if kind == "path":
-                        self.operation_removed(b_path, method, op, True)
-                    else:
-                        label = f"{method.upper()} {prefix}{b_path}"
-                        self.emit(f"{kind}-removed", f"{label} removed", label, op.place, None)
+                    with self.at(b_path, method, root=logical):
+                        if kind == "path":
+                            self.operation_removed(b_path, method, op, True)
+                        else:
+                            label = f"{method.upper()} {prefix}{b_path}"
+                            self.emit(f"{kind}-removed", f"{label} removed", label, op.place, None)
                 continue
             matched.add(h_path)
             h_item = deref(
                 self.head,
                 Ref(h_paths[h_path], jp.child(h_container.pointer, h_path), h_container.source),
             )
-            self.path_item(b_path, b_item, h_path, h_item, prefix)
+            with self.at(root=logical):
+                self.path_item(b_path, b_item, h_path, h_item, prefix)
         for h_path in h_paths:
             if h_path not in matched:
                 item = deref(
@@ -235,7 +278,8 @@ class _Walker:
                 )
                 for method, op in self.operations(self.head, item):
                     label = f"{method.upper()} {prefix}{h_path}"
-                    self.emit(f"{kind}-added", f"{label} added", label, None, op.place)
+                    with self.at(h_path, method, root=logical):
+                        self.emit(f"{kind}-added", f"{label} added", label, None, op.place)
 
     def callbacks(
         self, label: str, b_op: dict[str, Any], b_at: Place, h_op: dict[str, Any], h_at: Place
@@ -250,7 +294,13 @@ class _Walker:
             outer = self.reversed_roles
             self.reversed_roles = not outer
             self.paths(
-                b_cb, h_cb, "callback", b_ref.place, h_ref.place, f"{label} callback {name} "
+                b_cb,
+                h_cb,
+                "callback",
+                b_ref.place,
+                h_ref.place,
+                f"{label} callback {name} ",
+                jp.child(jp.child(self.scope or "", "callbacks"), name),
             )
             self.reversed_roles = outer
 
@@ -287,13 +337,16 @@ class _Walker:
         for method, b_op in self.operations(self.base, b_item):
             h_op = h_ops.pop(method, None)
             if h_op is None:
-                self.operation_removed(f"{prefix}{b_path}", method, b_op, False)
+                with self.at(b_path, method):
+                    self.operation_removed(f"{prefix}{b_path}", method, b_op, False)
                 continue
             label = f"{method.upper()} {prefix}{h_path}"
-            self.operation(label, b_item, b_op, h_item, h_op, b_path, h_path)
+            with self.at(h_path, method):
+                self.operation(label, b_item, b_op, h_item, h_op, b_path, h_path)
         for method, h_op in h_ops.items():
             label = f"{method.upper()} {prefix}{h_path}"
-            self.emit("operation-added", f"{label} added", label, None, h_op.place)
+            with self.at(h_path, method):
+                self.emit("operation-added", f"{label} added", label, None, h_op.place)
 
     # ---- operation ------------------------------------------------------------------------------
 
@@ -316,15 +369,18 @@ class _Walker:
             self.collect_parameters(self.base, b_item, b_op_ref, b_path),
             self.collect_parameters(self.head, h_item, h_op_ref, h_path),
         )
-        self.request_body(label, b_op, b_at, h_op, h_at)
-        self.responses(
-            label,
-            _as_dict(b_op.get("responses")),
-            Place(jp.child(b_at.pointer, "responses"), b_at.source),
-            _as_dict(h_op.get("responses")),
-            Place(jp.child(h_at.pointer, "responses"), h_at.source),
-        )
-        self.operation_security(label, b_op, b_at, h_op, h_at)
+        with self.at("requestBody"):
+            self.request_body(label, b_op, b_at, h_op, h_at)
+        with self.at("responses"):
+            self.responses(
+                label,
+                _as_dict(b_op.get("responses")),
+                Place(jp.child(b_at.pointer, "responses"), b_at.source),
+                _as_dict(h_op.get("responses")),
+                Place(jp.child(h_at.pointer, "responses"), h_at.source),
+            )
+        with self.at("security"):
+            self.operation_security(label, b_op, b_at, h_op, h_at)
         self.callbacks(label, b_op, b_at, h_op, h_at)
 
     def lifecycle(
@@ -439,28 +495,31 @@ class _Walker:
             found = h_params.get(key)
             if found is None:
                 if where in ("path", "query", "header", "cookie"):
-                    self.emit(
-                        f"request-{where}-parameter-removed",
-                        f"{where} parameter {name!r} removed",
-                        label,
-                        b_at,
-                        None,
-                    )
+                    with self.at("parameters", where, name):
+                        self.emit(
+                            f"request-{where}-parameter-removed",
+                            f"{where} parameter {name!r} removed",
+                            label,
+                            b_at,
+                            None,
+                        )
                 continue
             h_param, h_at = found
-            self.parameter(label, where, name, b_param, b_at, h_param, h_at)
+            with self.at("parameters", where, str(h_param.get("name"))):
+                self.parameter(label, where, name, b_param, b_at, h_param, h_at)
         for key, (h_param, h_at) in h_params.items():
             if key in b_params or key[0] not in ("query", "header", "cookie"):
                 continue
             name = str(h_param.get("name"))
             kind = "required" if h_param.get("required") is True else "optional"
-            self.emit(
-                f"new-{kind}-request-{key[0]}-parameter",
-                f"{kind} {key[0]} parameter {name!r} added",
-                label,
-                None,
-                h_at,
-            )
+            with self.at("parameters", key[0], name):
+                self.emit(
+                    f"new-{kind}-request-{key[0]}-parameter",
+                    f"{kind} {key[0]} parameter {name!r} added",
+                    label,
+                    None,
+                    h_at,
+                )
 
     def parameter(
         self,
@@ -521,6 +580,7 @@ class _Walker:
                 REQUEST,
                 what,
                 label,
+                jp.child(self.scope or "", "schema"),
             )
 
     # ---- bodies ---------------------------------------------------------------------------------
@@ -588,13 +648,14 @@ class _Walker:
             h_name = h_by_key.get(_media_key(b_name))
             b_media_at = Place(jp.child(b_at, b_name), b_owner.source)
             if h_name is None:
-                self.emit(
-                    f"{prefix}-media-type-removed",
-                    f"{what} media type {b_name} removed",
-                    label,
-                    b_media_at,
-                    None,
-                )
+                with self.at("content", b_name):
+                    self.emit(
+                        f"{prefix}-media-type-removed",
+                        f"{what} media type {b_name} removed",
+                        label,
+                        b_media_at,
+                        None,
+                    )
                 continue
             seen.add(h_name)
             h_media_at = Place(jp.child(h_at, h_name), h_owner.source)
@@ -609,16 +670,18 @@ class _Walker:
                     direction,
                     what,
                     label,
+                    jp.join((*jp.split(self.scope or ""), "content", h_name, "schema")),
                 )
         for h_name in h_content:
             if h_name not in seen:
-                self.emit(
-                    f"{prefix}-media-type-added",
-                    f"{what} media type {h_name} added",
-                    label,
-                    b_owner,
-                    Place(jp.child(h_at, h_name), h_owner.source),
-                )
+                with self.at("content", h_name):
+                    self.emit(
+                        f"{prefix}-media-type-added",
+                        f"{what} media type {h_name} added",
+                        label,
+                        b_owner,
+                        Place(jp.child(h_at, h_name), h_owner.source),
+                    )
 
     # ---- responses ------------------------------------------------------------------------------
 
@@ -633,30 +696,33 @@ class _Walker:
             b_ref = deref(self.base, Ref(b_raw, jp.child(b_at.pointer, b_code), b_at.source))
             kind = "success" if b_code.startswith("2") else "non-success"
             if h_code is None:
-                self.emit(
-                    f"response-{kind}-status-removed",
-                    f"response {b_code} removed",
-                    label,
-                    b_ref.place,
-                    None,
-                )
+                with self.at(b_code):
+                    self.emit(
+                        f"response-{kind}-status-removed",
+                        f"response {b_code} removed",
+                        label,
+                        b_ref.place,
+                        None,
+                    )
                 continue
             h_ref = deref(
                 self.head, Ref(h_all[h_code], jp.child(h_at.pointer, h_code), h_at.source)
             )
-            self.response(label, b_code, b_ref, h_ref)
+            with self.at(h_code):
+                self.response(label, b_code, b_ref, h_ref)
         for h_code_raw in h_all:
             h_code = str(h_code_raw)
             if h_code.upper() in b_upper or f"{h_code[:1]}XX" in b_upper:
                 continue
             kind = "success" if h_code.startswith("2") else "non-success"
-            self.emit(
-                f"response-{kind}-status-added",
-                f"response {h_code} added",
-                label,
-                None,
-                Place(jp.child(h_at.pointer, h_code), h_at.source),
-            )
+            with self.at(h_code):
+                self.emit(
+                    f"response-{kind}-status-added",
+                    f"response {h_code} added",
+                    label,
+                    None,
+                    Place(jp.child(h_at.pointer, h_code), h_at.source),
+                )
 
     def response(self, label: str, code: str, b_ref: Ref, h_ref: Ref) -> None:
         b, h = _as_dict(b_ref.node), _as_dict(h_ref.node)
@@ -672,13 +738,14 @@ class _Walker:
             h_name = h_headers.get(b_name.lower())
             if h_name is None:
                 kind = "required" if b_required else "optional"
-                self.emit(
-                    f"response-{kind}-header-removed",
-                    f"{what} {kind} header {b_name} removed",
-                    label,
-                    b_header.place,
-                    None,
-                )
+                with self.at("headers", b_name):
+                    self.emit(
+                        f"response-{kind}-header-removed",
+                        f"{what} {kind} header {b_name} removed",
+                        label,
+                        b_header.place,
+                        None,
+                    )
                 continue
             matched.add(h_name)
             h_header = deref(
@@ -687,38 +754,18 @@ class _Walker:
                     _as_dict(h.get("headers"))[h_name], jp.child(h_headers_at, h_name), h_ref.source
                 ),
             )
-            h_node = _as_dict(h_header.node)
-            h_required = h_node.get("required") is True
-            if b_required != h_required:
-                state = "required" if h_required else "optional"
-                self.emit(
-                    f"response-header-became-{state}",
-                    f"{what} header {h_name} became {state}",
-                    label,
-                    b_header.place,
-                    h_header.place,
-                )
-            b_node = _as_dict(b_header.node)
-            if "schema" in b_node and "schema" in h_node:
-                self.compare_schema(
-                    b_node["schema"],
-                    Place(jp.child(b_header.pointer, "schema"), b_header.source),
-                    h_node["schema"],
-                    Place(jp.child(h_header.pointer, "schema"), h_header.source),
-                    "response-header",
-                    RESPONSE,
-                    f"{what} header {h_name}",
-                    label,
-                )
+            with self.at("headers", h_name):
+                self.response_header(label, what, h_name, b_header, h_header)
         for h_name in _as_dict(h.get("headers")):
             if h_name not in matched:
-                self.emit(
-                    "response-header-added",
-                    f"{what} header {h_name} added",
-                    label,
-                    b_ref.place,
-                    Place(jp.child(h_headers_at, h_name), h_ref.source),
-                )
+                with self.at("headers", h_name):
+                    self.emit(
+                        "response-header-added",
+                        f"{what} header {h_name} added",
+                        label,
+                        b_ref.place,
+                        Place(jp.child(h_headers_at, h_name), h_ref.source),
+                    )
         self.content(
             label,
             _as_dict(b.get("content")),
@@ -730,6 +777,35 @@ class _Walker:
             RESPONSE,
             what,
         )
+
+    def response_header(
+        self, label: str, what: str, h_name: str, b_header: Ref, h_header: Ref
+    ) -> None:
+        b_required = _as_dict(b_header.node).get("required") is True
+        h_node = _as_dict(h_header.node)
+        h_required = h_node.get("required") is True
+        if b_required != h_required:
+            state = "required" if h_required else "optional"
+            self.emit(
+                f"response-header-became-{state}",
+                f"{what} header {h_name} became {state}",
+                label,
+                b_header.place,
+                h_header.place,
+            )
+        b_node = _as_dict(b_header.node)
+        if "schema" in b_node and "schema" in h_node:
+            self.compare_schema(
+                b_node["schema"],
+                Place(jp.child(b_header.pointer, "schema"), b_header.source),
+                h_node["schema"],
+                Place(jp.child(h_header.pointer, "schema"), h_header.source),
+                "response-header",
+                RESPONSE,
+                f"{what} header {h_name}",
+                label,
+                jp.child(self.scope or "", "schema"),
+            )
 
     # ---- security -------------------------------------------------------------------------------
 

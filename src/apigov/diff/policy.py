@@ -12,6 +12,9 @@
         reason: replaced by 204, agreed with billing
         expires: 2026-12-31
 
+    consumer-aware: true         # with --consumers: a breaking change no consumer uses
+                                 # is a warning
+
 An ignore entry that has expired stops hiding its change. Ids and paths may use `*` globs.
 """
 
@@ -71,6 +74,8 @@ class Policy:
     levels: Mapping[str, str] = field(default_factory=dict)
     exceptions: tuple[Exemption, ...] = ()
     ignores: tuple[Ignore, ...] = ()
+    consumer_aware: bool = False
+    """With consumer contracts at hand, a breaking change that no consumer uses is a warning."""
 
     def apply(self, changes: Iterable[Change], today: dt.date) -> list[Change]:
         kept: list[Change] = []
@@ -90,6 +95,7 @@ class Policy:
             {**self.levels, **other.levels},
             self.exceptions + other.exceptions,
             self.ignores + other.ignores,
+            self.consumer_aware or other.consumer_aware,
         )
 
 
@@ -119,8 +125,10 @@ def policy_from_data(data: Any, file: str) -> Policy:
     if data is None:
         return Policy()
     if not isinstance(data, dict):
-        raise InputError(file, "a policy must be a mapping with levels, exceptions, ignore")
-    unknown = set(data) - {"levels", "exceptions", "ignore"}
+        raise InputError(
+            file, "a policy must be a mapping with levels, exceptions, ignore, consumer-aware"
+        )
+    unknown = set(data) - {"levels", "exceptions", "ignore", "consumer-aware"}
     if unknown:
         raise InputError(file, f"unknown policy key(s): {', '.join(sorted(unknown))}")
     levels: dict[str, str] = {}
@@ -147,7 +155,15 @@ def policy_from_data(data: Any, file: str) -> Policy:
                 _strings(entry.get("operations"), file, f"{where}/operations"),
             )
         )
-    return Policy(levels, tuple(exceptions), ignores_from_data(data.get("ignore") or [], file))
+    consumer_aware = data.get("consumer-aware", False)
+    if not isinstance(consumer_aware, bool):
+        raise InputError(file, "consumer-aware must be true or false", pointer="/consumer-aware")
+    return Policy(
+        levels,
+        tuple(exceptions),
+        ignores_from_data(data.get("ignore") or [], file),
+        consumer_aware,
+    )
 
 
 def ignores_from_data(entries: Any, file: str, prefix: str = "/ignore") -> tuple[Ignore, ...]:

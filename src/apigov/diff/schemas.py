@@ -37,9 +37,14 @@ class Ref:
         return Place(self.pointer, self.source)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delta:
-    """One keyword action at `path` (property names, `[]` for items) inside a compared pair."""
+    """One keyword action at `path` (property names, `[]` for items) inside a compared pair.
+
+    Treated as immutable, but not a frozen dataclass: a large diff creates hundreds of
+    thousands (each parent re-roots its children's deltas), and a frozen dataclass costs about
+    five times as much to construct.
+    """
 
     action: str
     path: tuple[str, ...]

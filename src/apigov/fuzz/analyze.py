@@ -16,6 +16,7 @@ from apigov.fuzz.settings import (
     select_operations,
 )
 from apigov.spec import pointer as jp
+from apigov.spec.bundle import bundle
 from apigov.spec.errors import InputError
 from apigov.spec.model import ApiSpec
 
@@ -42,16 +43,19 @@ def fuzz_spec(
     chosen = select_operations(declared, settings)
     refused = destructive_operations(chosen, safety)
     if refused:
-        methods = ", ".join(sorted(safety.destructive_methods))
+        methods = ", ".join(sorted({op.split(" ", 1)[0] for op in refused}))
+        # --safe already drops DELETE; what it refuses on top (writes) can only be excluded.
+        remedy = "--exclude them" if settings.safe else "pass --safe or --exclude them"
         raise InputError(
             spec.name,
             f"refusing to send {methods} requests to a production target "
-            f"({', '.join(refused)}); pass --safe or --exclude them, or --allow-destructive",
+            f"({', '.join(refused)}); {remedy}, or --allow-destructive",
         )
     if (settings.include or settings.exclude) and not chosen:
         raise InputError(spec.name, "--include/--exclude leave no operation to fuzz")
     check_reachable(settings.base_url)
-    run = run_fuzz(spec.document, spec.name, settings, chosen, observer=observer)
+    # schemathesis reads a document, not files: references to other files are made local.
+    run = run_fuzz(bundle(spec), spec.name, settings, chosen, observer=observer)
 
     def locate(operation: str) -> Location | None:
         method, _, path = operation.partition(" ")

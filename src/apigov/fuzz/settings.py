@@ -10,6 +10,8 @@ from typing import Any
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DEFAULT_DESTRUCTIVE_METHODS = frozenset({"DELETE"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""Also destructive on production under `--safe`: shared data must not even be written to."""
 DEFAULT_PRODUCTION_ENVS = ("prod", "production")
 SAFE_RATE_LIMIT = "10/s"
 """`--safe` sends at most this many requests unless --rate-limit says otherwise."""
@@ -48,6 +50,13 @@ class TargetSafety:
     production: bool = False
     allow_destructive: bool = False
     destructive_methods: frozenset[str] = DEFAULT_DESTRUCTIVE_METHODS
+
+
+def destructive_methods(configured: Iterable[str], safe: bool) -> frozenset[str]:
+    """The methods refused on production: those configured (DELETE by default), and every
+    write as well under `--safe`, which promises to leave shared data alone."""
+    methods = frozenset(m.strip().upper() for m in configured if m.strip())
+    return methods | WRITE_METHODS if safe else methods
 
 
 def is_production(env: str | None, production_flag: bool, production_envs: Iterable[str]) -> bool:

@@ -540,15 +540,21 @@ class Linter:
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
-        self._compiled: dict[frozenset[str], CompiledRuleset] = {}
+        # by (id of the ruleset for a file, formats); `Ruleset.for_file` keeps those alive
+        self._compiled: dict[tuple[int, frozenset[str]], CompiledRuleset] = {}
 
-    def compiled_for(self, formats: frozenset[str]) -> CompiledRuleset:
-        found = self._compiled.get(formats)
+    def compiled_for(
+        self, formats: frozenset[str], ruleset: Ruleset | None = None
+    ) -> CompiledRuleset:
+        ruleset = ruleset or self.ruleset
+        key = (id(ruleset), formats)
+        found = self._compiled.get(key)
         if found is None:
-            found = CompiledRuleset(self.ruleset, formats)
-            self._compiled[formats] = found
+            found = CompiledRuleset(ruleset, formats)
+            self._compiled[key] = found
         return found
 
     def lint(self, spec: ApiSpec) -> list[Finding]:
-        compiled = self.compiled_for(document_formats(spec.version))
+        ruleset = self.ruleset.for_file(spec.source.key)
+        compiled = self.compiled_for(document_formats(spec.version), ruleset)
         return LintRun(spec, compiled, referenced_targets(spec)).run()

@@ -39,11 +39,17 @@ def follow(spec: ApiSpec, ref: str, source: Source) -> tuple[Any, Source, str] |
     return target.node, target.source, target.pointer
 
 
-def inline_refs(schema: Any, context: FunctionContext) -> Any:
-    """A copy of `schema` with every `$ref` replaced by its target (cycles become `{}`).
+class RefCycleError(Exception):
+    """A schema refers back to itself: it cannot be inlined into a finite copy."""
 
-    Example validation needs a self-contained schema; Spectral validates against the
-    resolved document, where references are already inlined.
+
+def inline_refs(schema: Any, context: FunctionContext) -> Any:
+    """A copy of `schema` with every `$ref` replaced by its target.
+
+    Raises RefCycleError when a reference loops back (a recursive schema). Spectral's example rules
+    validate against the resolved document, where references are inlined; a recursive schema
+    cannot be copied out of it, and Spectral then checks nothing (its example function fails
+    on the circular value and the failure is dropped).
     """
     spec = context.spec
     if spec is None:
@@ -62,7 +68,7 @@ def inline_refs(schema: Any, context: FunctionContext) -> Any:
             target, target_source, pointer = found
             key = (target_source.key, pointer)
             if key in stack or len(stack) > 64:
-                return {}
+                raise RefCycleError(node["$ref"])
             inlined = copy(target, target_source, (*stack, key))
             siblings = {k: copy(v, where, stack) for k, v in node.items() if k != "$ref"}
             if siblings and isinstance(inlined, dict) and "oas3_1" in context.formats:
@@ -71,3 +77,47 @@ def inline_refs(schema: Any, context: FunctionContext) -> Any:
         return {key: copy(value, where, stack) for key, value in node.items()}
 
     return copy(schema, source, ())
+
+
+BUNDLED = "x-apigov-bundled"
+"""Where `bundle_refs` puts the schemas references lead to, in the schema it returns."""
+
+
+def bundle_refs(schema: Any, context: FunctionContext) -> Any:
+    """A self-contained copy of `schema` that keeps recursion: each schema a `$ref` leads to is
+    copied once under `BUNDLED` in the root and the reference points there, so a validator
+    follows a recursive schema as deep as the value goes."""
+    spec = context.spec
+    if spec is None or not isinstance(schema, dict):
+        return schema
+    bundled: dict[str, Any] = {}
+    names: dict[tuple[str, str], str] = {}
+
+    def copy(node: Any, where: Source) -> Any:
+        if isinstance(node, list):
+            return [copy(item, where) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if is_ref(node):
+            found = follow(spec, node["$ref"], where)
+            if found is None:
+                return {}
+            target, target_source, pointer = found
+            key = (target_source.key, pointer)
+            name = names.get(key)
+            if name is None:
+                name = names[key] = str(len(names))
+                bundled[name] = {}  # a placeholder while the target (maybe recursive) is copied
+                bundled[name] = copy(target, target_source)
+            reference = {"$ref": f"#/{BUNDLED}/{name}"}
+            siblings = {k: copy(v, where) for k, v in node.items() if k != "$ref"}
+            if siblings and "oas3_1" in context.formats:
+                return {**siblings, "allOf": [reference]}
+            return reference
+        return {key: copy(value, where) for key, value in node.items()}
+
+    root = copy(schema, context.source or spec.source)
+    if not bundled:
+        return root
+    # The root may itself be a reference (whose siblings draft 4 ignores): wrap it.
+    return {"allOf": [root], BUNDLED: bundled}

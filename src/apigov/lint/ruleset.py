@@ -1,11 +1,16 @@
 """Rulesets as data: Spectral's `.spectral.yaml` / `.spectral.json` format, loaded and merged.
 
 Supported: `extends` (built-in names `spectral:oas`, `apigov:oas`, `apigov:recommended`, and
-files, each optionally as `[name, recommended|all|off]`), `rules` (full definitions, or a
-severity / `true` / `false` changing an inherited rule), `formats`, `aliases` (lists of paths, or
-`targets` scoped by format), `overrides` (`files` globs with an optional `#/json/pointer`,
-changing rule severities), `documentationUrl`, and `functions` (apigov's way to name custom
-Python functions: `module.path:callable`).
+files, each optionally as `[name, recommended|all|off]`), `rules` (full definitions; or a
+severity / `true` / `false` / a partial definition changing an inherited rule), `formats`,
+`aliases` (lists of paths, or `targets` scoped by format), `overrides`, `documentationUrl`, and
+`functions` (apigov's way to name custom Python functions: `module.path:callable`).
+
+Overrides follow Spectral: only the top ruleset's count (an extended ruleset's are ignored). An
+override whose `files` are globs is a ruleset fragment (`rules` with severities or full or
+partial definitions, `extends`, `aliases`, `formats`) applied to the documents it matches, as a
+ruleset extending the top one would be (`Ruleset.for_file`). Patterns with a `#/json/pointer`
+change severities only, for findings at or below the pointer (the longest pointer wins).
 """
 
 from __future__ import annotations
@@ -79,6 +84,10 @@ class Rule:
     documentation_url: str | None = None
     default_severity: Level | None = Level.WARNING
     """The severity the rule's definition gives (what `true` turns it back on with)."""
+    builtin: bool = False
+    """Defined by one of apigov's own rulesets (documented in docs/lint-rules.md)."""
+    definition: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """The definition as written, so a later partial definition can be merged into it."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +98,19 @@ class AliasTarget:
 
 @dataclass(frozen=True)
 class Override:
-    """A severity change for some files (glob) and, optionally, a place in them (pointer)."""
+    """A severity change for a place (JSON pointer) in some files (glob)."""
 
     pattern: str
-    pointer: str | None
+    pointer: str
     severities: Mapping[str, Level | None]
+
+
+@dataclass(frozen=True)
+class FileOverride:
+    """A ruleset fragment for the documents some globs match (absolute glob patterns)."""
+
+    patterns: tuple[str, ...]
+    definition: Mapping[str, Any]
 
 
 @dataclass
@@ -101,26 +118,61 @@ class Ruleset:
     rules: dict[str, Rule] = field(default_factory=dict)
     aliases: dict[str, tuple[AliasTarget, ...]] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
+    """Severity changes by file and pointer, applied to each finding."""
+    file_overrides: list[FileOverride] = field(default_factory=list)
+    """Ruleset fragments by file, applied to a document before it is linted (`for_file`)."""
     sources: list[str] = field(default_factory=list)
     """Where this ruleset came from (names and files), for messages."""
+    folder: Path | None = None
+    """The folder of the top ruleset file (overrides' globs and files are relative to it)."""
+    functions: dict[str, RuleFunction] = field(default_factory=dict)
+    """Functions the top ruleset's own rules (and its overrides) may name."""
+    definition: Mapping[str, Any] = field(default_factory=dict)
+    """The top ruleset file as written."""
+    _for_files: dict[tuple[int, ...], Ruleset] = field(default_factory=dict, repr=False)
 
     def enabled(self) -> list[Rule]:
-        return [rule for rule in self.rules.values() if rule.severity is not None]
+        """Rules that run: on, or turned on for some place by a pointer override."""
+        named = {
+            name
+            for override in self.overrides
+            for name, severity in override.severities.items()
+            if severity is not None
+        }
+        return [
+            rule for rule in self.rules.values() if rule.severity is not None or rule.name in named
+        ]
 
     def severity_for(self, rule: Rule, file: str, pointer: str) -> Level | None:
-        """The rule's severity for one finding, after every override that applies to it."""
+        """The rule's severity for one finding: the override with the longest pointer at or
+        above the finding's place wins (as in Spectral), else the rule's own."""
         severity = rule.severity
+        closest = -1
         for override in self.overrides:
             if rule.name not in override.severities:
                 continue
-            if not _glob_match(override.pattern, file):
+            if not (pointer == override.pointer or pointer.startswith(override.pointer + "/")):
                 continue
-            if override.pointer is not None and not (
-                pointer == override.pointer or pointer.startswith(override.pointer + "/")
-            ):
+            if len(override.pointer) < closest or not _glob_match(override.pattern, file):
                 continue
+            closest = len(override.pointer)
             severity = override.severities[rule.name]
         return severity
+
+    def for_file(self, file: str) -> Ruleset:
+        """The ruleset for one document: this one, with every file override matching it."""
+        matching = tuple(
+            index
+            for index, override in enumerate(self.file_overrides)
+            if any(_glob_match(pattern, file) for pattern in override.patterns)
+        )
+        if not matching:
+            return self
+        found = self._for_files.get(matching)
+        if found is None:
+            found = _apply_file_overrides(self, [self.file_overrides[i] for i in matching])
+            self._for_files[matching] = found
+        return found
 
 
 def _glob_match(pattern: str, file: str) -> bool:
@@ -141,7 +193,11 @@ def builtin_path(name: str) -> Path:
 
 def load_ruleset(reference: str, base: Path | None = None) -> Ruleset:
     """A built-in name or a ruleset file, with everything it extends merged in."""
-    return _Loader().load(reference, base or Path.cwd(), mode="all", top=True)
+    ruleset = _Loader().load(reference, base or Path.cwd(), mode="all", top=True)
+    for override in ruleset.file_overrides:
+        # Mistakes in an override's rules are found now, not when a document first matches it.
+        _apply_file_overrides(ruleset, [override])
+    return ruleset
 
 
 class _Loader:
@@ -156,7 +212,8 @@ class _Loader:
         self.stack.append(key)
         try:
             data = _read(path, display)
-            ruleset = self._build(data, path.parent, display)
+            builtin = reference in BUILTIN_RULESETS
+            ruleset = self._build(data, path.parent, display, builtin=builtin)
         finally:
             self.stack.pop()
         return _apply_mode(ruleset, mode) if not top else ruleset
@@ -179,38 +236,102 @@ class _Loader:
             raise InputError(reference, "ruleset file not found")
         return path.resolve(), _display(path)
 
-    def _build(self, data: Any, folder: Path, display: str) -> Ruleset:
+    def _build(self, data: Any, folder: Path, display: str, *, builtin: bool = False) -> Ruleset:
         if not isinstance(data, dict):
             raise InputError(display, "a ruleset must be a mapping")
-        merged = Ruleset(sources=[display])
-        for entry in _as_list(data.get("extends")):
-            name, mode = _extends_entry(entry, display)
-            inherited = self.load(name, folder, mode=mode)
-            merged.rules.update(inherited.rules)
-            merged.aliases.update(inherited.aliases)
-            merged.overrides.extend(inherited.overrides)
-            merged.sources.extend(inherited.sources)
+        merged = Ruleset(sources=[display], folder=folder, definition=data)
+        self.extend(merged, data.get("extends"), folder, display)
         functions = dict(BUILTIN_FUNCTIONS)
         for spec in _as_list(data.get("functions")):
             if isinstance(spec, str) and ":" in spec:
                 functions[spec.rsplit(":", 1)[1]] = _import_function(spec, display)
-        formats = _formats(data.get("formats"), display)
-        documentation = data.get("documentationUrl")
-        for name, definition in (data.get("aliases") or {}).items():
-            merged.aliases[str(name)] = _alias(definition, display, str(name))
-        for name, definition in (data.get("rules") or {}).items():
-            name = str(name)
-            if isinstance(definition, dict) and ("then" in definition or "given" in definition):
-                merged.rules[name] = _rule(
-                    name, definition, functions, formats, documentation, display
-                )
-            elif name in merged.rules:
-                merged.rules[name] = _adjust(merged.rules[name], definition, display)
-            else:
-                raise InputError(display, f"rule {name!r} changes a rule no ruleset defines")
+        merged.functions = functions
+        _apply_definition(merged, data, functions, display, builtin=builtin)
         for override in _as_list(data.get("overrides")):
-            merged.overrides.extend(_overrides(override, folder, display))
+            pointers, files = _overrides(override, folder, display)
+            merged.overrides.extend(pointers)
+            if files is not None:
+                merged.file_overrides.append(files)
         return merged
+
+    def extend(self, ruleset: Ruleset, extends: Any, folder: Path, display: str) -> None:
+        """Merge in every ruleset `extends` names (their overrides are ignored, as in Spectral)."""
+        for entry in _as_list(extends):
+            name, mode = _extends_entry(entry, display)
+            inherited = self.load(name, folder, mode=mode)
+            ruleset.rules.update(inherited.rules)
+            ruleset.aliases.update(inherited.aliases)
+            ruleset.sources.extend(inherited.sources)
+
+
+def _apply_definition(
+    ruleset: Ruleset,
+    data: Mapping[str, Any],
+    functions: dict[str, RuleFunction],
+    display: str,
+    *,
+    builtin: bool = False,
+) -> None:
+    """A ruleset's own `aliases` and `rules` on top of what it extends."""
+    formats = _formats(data.get("formats"), display)
+    documentation = data.get("documentationUrl")
+    aliases = data.get("aliases") or {}
+    rules = data.get("rules") or {}
+    if not isinstance(aliases, dict) or not isinstance(rules, dict):
+        raise InputError(display, "'aliases' and 'rules' must be mappings")
+    for name, definition in aliases.items():
+        ruleset.aliases[str(name)] = _alias(definition, display, str(name))
+    for name, definition in rules.items():
+        name = str(name)
+        existing = ruleset.rules.get(name)
+        if isinstance(definition, dict) and existing is not None:
+            ruleset.rules[name] = _merge(existing, definition, functions, documentation, display)
+        elif isinstance(definition, dict):
+            ruleset.rules[name] = _rule(
+                name, definition, functions, formats, documentation, display, builtin=builtin
+            )
+        elif existing is not None:
+            ruleset.rules[name] = _adjust(existing, definition, display)
+        else:
+            raise InputError(display, f"rule {name!r} changes a rule no ruleset defines")
+
+
+def _apply_file_overrides(base: Ruleset, overrides: list[FileOverride]) -> Ruleset:
+    """`base` with the fragments of the overrides matching one document, as Spectral does it:
+    the fragments merge first (for one rule name the later entry wins, whole), then apply as a
+    ruleset extending `base` (whose own rules win over anything the fragments extend)."""
+    display = base.sources[0] if base.sources else "ruleset"
+    rules: dict[str, Any] = {}
+    aliases: dict[str, Any] = {}
+    # Ruleset-wide keys of the top ruleset hold unless an override gives its own.
+    merged: dict[str, Any] = {
+        key: base.definition[key]
+        for key in ("formats", "documentationUrl")
+        if key in base.definition
+    }
+    for override in overrides:
+        rules.update(override.definition.get("rules") or {})
+        aliases.update(override.definition.get("aliases") or {})
+        for key in ("extends", "formats", "documentationUrl"):
+            if key in override.definition:
+                merged[key] = override.definition[key]
+    result = replace(
+        base,
+        rules={},
+        aliases={},
+        overrides=list(base.overrides),
+        file_overrides=[],
+        sources=list(base.sources),
+        _for_files={},
+    )
+    folder = base.folder or Path.cwd()
+    _Loader().extend(result, merged.get("extends"), folder, display)
+    result.rules.update(base.rules)
+    result.aliases.update(base.aliases)
+    _apply_definition(
+        result, {**merged, "rules": rules, "aliases": aliases}, base.functions, display
+    )
+    return result
 
 
 def _display(path: Path) -> str:
@@ -246,6 +367,8 @@ def _extends_entry(entry: Any, display: str) -> tuple[str, str]:
 
 
 def _apply_mode(ruleset: Ruleset, mode: str) -> Ruleset:
+    """An extended ruleset as its `extends` entry asks; its overrides are dropped (Spectral
+    applies only the top ruleset's)."""
     if mode == "all":
         rules = {
             name: replace(rule, severity=rule.default_severity)
@@ -257,7 +380,7 @@ def _apply_mode(ruleset: Ruleset, mode: str) -> Ruleset:
         rules = {name: replace(rule, severity=None) for name, rule in ruleset.rules.items()}
     else:
         rules = dict(ruleset.rules)
-    return Ruleset(rules, dict(ruleset.aliases), list(ruleset.overrides), list(ruleset.sources))
+    return Ruleset(rules, dict(ruleset.aliases), sources=list(ruleset.sources))
 
 
 def _formats(value: Any, display: str) -> frozenset[str] | None:
@@ -297,6 +420,8 @@ def _rule(
     ruleset_formats: frozenset[str] | None,
     documentation: Any,
     display: str,
+    *,
+    builtin: bool = False,
 ) -> Rule:
     given = tuple(str(g) for g in _as_list(definition.get("given")))
     if not given:
@@ -331,6 +456,7 @@ def _rule(
     elif url is not None:
         url = f"{url}#{name}"
     return Rule(
+        definition=definition,
         name=name,
         given=given,
         then=tuple(thens),
@@ -342,6 +468,7 @@ def _rule(
         recommended=recommended,
         documentation_url=url,
         default_severity=severity,
+        builtin=builtin,
     )
 
 
@@ -350,21 +477,72 @@ def _adjust(rule: Rule, change: Any, display: str) -> Rule:
         return replace(rule, severity=rule.default_severity)
     if change is False:
         return replace(rule, severity=None)
-    if isinstance(change, dict):
-        if "severity" in change:
-            return replace(rule, severity=_severity(change["severity"], display, rule.name))
-        return rule
     return replace(rule, severity=_severity(change, display, rule.name))
 
 
-def _overrides(entry: Any, folder: Path, display: str) -> list[Override]:
+def _merge(
+    rule: Rule,
+    change: Mapping[str, Any],
+    functions: dict[str, RuleFunction],
+    documentation: Any,
+    display: str,
+) -> Rule:
+    """A definition given for a rule that exists changes only the keys it names (Spectral's
+    merge), and turns the rule on."""
+    known = {then.function_name: then.function for then in rule.then}
+    definition = {**rule.definition, **change}
+    rebuilt = _rule(rule.name, definition, {**known, **functions}, rule.formats, None, display)
+    if "severity" in change:
+        severity = rebuilt.default_severity
+    else:
+        severity = rule.severity if rule.severity is not None else rule.default_severity
+    url = rule.documentation_url
+    if isinstance(change.get("documentationUrl"), str):
+        url = change["documentationUrl"]
+    elif url is None and isinstance(documentation, str):
+        url = f"{documentation}#{rule.name}"
+    return replace(
+        rebuilt,
+        severity=severity,
+        default_severity=severity if "severity" in change else rule.default_severity,
+        documentation_url=url,
+        # A rule whose check is redefined is the ruleset's own, no longer the built-in one.
+        builtin=rule.builtin and "given" not in change and "then" not in change,
+    )
+
+
+def _overrides(
+    entry: Any, folder: Path, display: str
+) -> tuple[list[Override], FileOverride | None]:
+    """One `overrides` entry: severity changes at pointers, and a fragment for whole files."""
     if not isinstance(entry, dict) or not isinstance(entry.get("files"), list):
         raise InputError(display, "every override needs a 'files' list")
+    rules = entry.get("rules") or {}
+    if not isinstance(rules, dict):
+        raise InputError(display, "an override's 'rules' must be a mapping")
+    globs: list[str] = []
+    pointers: list[Override] = []
+    severities: dict[str, Level | None] | None = None
+    for pattern in entry["files"]:
+        glob, hash_sign, pointer = str(pattern).partition("#")
+        absolute = glob if Path(glob).is_absolute() else (folder / glob).as_posix()
+        if not hash_sign:
+            globs.append(absolute)
+            continue
+        if severities is None:
+            severities = _pointer_severities(rules, display)
+        pointers.append(Override(absolute, pointer, severities))
+    definition = {key: value for key, value in entry.items() if key != "files"}
+    return pointers, FileOverride(tuple(globs), definition) if globs else None
+
+
+def _pointer_severities(rules: Mapping[str, Any], display: str) -> dict[str, Level | None]:
     severities: dict[str, Level | None] = {}
-    for name, change in (entry.get("rules") or {}).items():
+    for name, change in rules.items():
         if isinstance(change, dict):
             raise InputError(
-                display, f"override of {name!r}: only severity changes are supported in overrides"
+                display,
+                f"override of {name!r}: a 'file#/pointer' override can only change severities",
             )
         severities[str(name)] = (
             None
@@ -373,12 +551,7 @@ def _overrides(entry: Any, folder: Path, display: str) -> list[Override]:
             if change is not True
             else Level.WARNING
         )
-    found = []
-    for pattern in entry["files"]:
-        glob, _, pointer = str(pattern).partition("#")
-        absolute = glob if Path(glob).is_absolute() else (folder / glob).as_posix()
-        found.append(Override(absolute, pointer if pointer else None, severities))
-    return found
+    return severities
 
 
 def _import_function(spec: str, display: str) -> RuleFunction:

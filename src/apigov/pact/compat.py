@@ -422,6 +422,42 @@ class _Context:
     """`METHOD /template` of the spec operation the request matched, once known."""
 
 
+@dataclass(frozen=True, slots=True)
+class MatchedOperation:
+    """The operation of a spec that a request reaches."""
+
+    method: str
+    """Lower case, as in the spec (`get`)."""
+    template: str
+    """The path template as the spec writes it (`/orders/{orderId}`)."""
+    node: dict[str, Any]
+    pointer: str
+    """Where the operation is written (`/paths/~1orders~1{orderId}/get`)."""
+
+
+class RouteTable:
+    """Which operation of `spec` a method and path reach, by the rules `apigov compat` uses.
+
+    Built once per spec; other analyzers (consumer-aware diff, the fleet graph) use it so they
+    agree with the compatibility check on which operation an interaction calls.
+    """
+
+    def __init__(self, spec: ApiSpec) -> None:
+        self._checker = _Checker(spec)
+        self._found: dict[tuple[str, str], MatchedOperation | None] = {}
+
+    def match(self, method: str, path: str) -> MatchedOperation | None:
+        key = (method.lower(), path)
+        if key not in self._found:
+            found = self._checker.match(method, path)
+            self._found[key] = (
+                None
+                if found is None
+                else MatchedOperation(found.method, found.template, found.node, found.pointer)
+            )
+        return self._found[key]
+
+
 def check_compatibility(pact: PactFile, spec: ApiSpec) -> list[Finding]:
     """Every problem that makes `pact`'s interactions incompatible with `spec`, as findings."""
     return _Checker(spec).check(read_pact(pact))
@@ -552,10 +588,24 @@ class _Checker:
     # ---- request -------------------------------------------------------------------------
 
     def find_operation(self, context: _Context, request: HttpRequest) -> _Operation | None:
-        path = urllib.parse.unquote(request.path.split("?")[0])
+        found = self.match(request.method, request.path)
+        if found is None:
+            self.add(
+                context,
+                "compat-request-path-or-method-unknown",
+                "/request/path",
+                f"{request.method} {request.path}: no operation in {self.spec.name} matches "
+                "this method and path",
+            )
+        return found
+
+    def match(self, method: str, raw_path: str) -> _Operation | None:
+        """The operation a request's method and path reach: servers' base paths first, literal
+        segments before templated ones, and path values that fit their parameters' schemas."""
+        path = urllib.parse.unquote(raw_path.split("?")[0])
         if not path.startswith("/"):
             path = "/" + path
-        method = request.method.lower()
+        method = method.lower()
         for base in self.base_paths:
             if base and not (
                 path.lower().startswith(base.lower())
@@ -565,21 +615,14 @@ class _Checker:
                 continue
             relative = path[len(base) :] or "/"
             for route in self.routes:
-                match = route.pattern.match(relative)
-                if match is None or not isinstance(route.item.get(method), dict):
+                found = route.pattern.match(relative)
+                if found is None or not isinstance(route.item.get(method), dict):
                     continue
                 operation = self.operation(route, method)
                 if self.path_values_fit(
-                    operation, dict(zip(route.names, match.groups(), strict=True))
+                    operation, dict(zip(route.names, found.groups(), strict=True))
                 ):
                     return operation
-        self.add(
-            context,
-            "compat-request-path-or-method-unknown",
-            "/request/path",
-            f"{request.method} {request.path}: no operation in {self.spec.name} matches this "
-            "method and path",
-        )
         return None
 
     def operation(self, route: _Route, method: str) -> _Operation:

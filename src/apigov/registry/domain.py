@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from apigov.spec.errors import InputError
 
@@ -19,6 +20,8 @@ class Role(StrEnum):
     SPEC_PART = "spec-part"  # a file the OpenAPI document refers to through $ref
     PACT = "pact"  # a consumer contract held by this version's service
     SERVICE = "service"  # service.yaml
+    ASYNCAPI = "asyncapi"  # the event contract (AsyncAPI root document)
+    ASYNCAPI_PART = "asyncapi-part"  # a file the AsyncAPI document refers to through $ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ class ContractFile:
             Role.SPEC_PART: "openapi-part",
             Role.PACT: "pact",
             Role.SERVICE: "service",
+            Role.ASYNCAPI: "asyncapi",
+            Role.ASYNCAPI_PART: "asyncapi-part",
         }[self.role]
 
 
@@ -122,6 +127,32 @@ class VerificationResult:
     provider: str
     provider_version: str
     success: bool
+    recorded_at: datetime | None = None
+    """When the result was recorded (UTC); policies with a maximum age read it."""
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzRunRecord:
+    """A fuzz run of `service@version` in `environment`, stored as evidence.
+
+    Green means complete (not interrupted) and passed (nothing at or above the run's
+    `--fail-on` that its baseline does not accept). `run` holds what the run observed: seed,
+    budgets, phases, counts per operation and check, failures with their keys.
+    """
+
+    id: int
+    service: str
+    version: str
+    environment: str
+    passed: bool
+    complete: bool
+    recorded_by: str | None
+    recorded_at: datetime
+    run: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def green(self) -> bool:
+        return self.passed and self.complete
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +162,7 @@ class AuditRecord:
     subject: str
 
 
-def version_digest(files: Sequence[ContractFile]) -> str:
+def version_digest(files: Sequence[ContractFile] | Sequence[StoredFile]) -> str:
     """One value for the whole content of a version: its paths, roles and file contents."""
     lines = sorted(f"{f.path}\0{f.role.value}\0{f.sha256}" for f in files)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
@@ -263,6 +294,101 @@ class Registry(Protocol):
         self, provider: str, provider_version: str, consumer: str
     ) -> list[VerificationResult]: ...
 
+    def is_production_environment(self, name: str) -> bool:
+        """True when `name` exists and is marked production (destructive fuzzing is refused)."""
+        ...
+
+    def record_fuzz_run(
+        self,
+        service: str,
+        version: str,
+        environment: str,
+        *,
+        passed: bool,
+        complete: bool,
+        run: Mapping[str, Any],
+        actor: str | None = None,
+    ) -> FuzzRunRecord: ...
+
+    def fuzz_runs(
+        self, service: str, version: str, environment: str | None = None
+    ) -> list[FuzzRunRecord]:
+        """Runs of `service@version` (in `environment`, or in any), oldest first."""
+        ...
+
     def audit_log(self, limit: int = 100) -> list[AuditRecord]: ...
 
     def close(self) -> None: ...
+
+
+# ---- what the Pact Broker API subset needs beyond `Registry` ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentRecord:
+    name: str
+    production: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionSummary:
+    """A version without its files: enough to pick the latest one, or the latest on a branch."""
+
+    service: str
+    number: str
+    branch: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PactPublication:
+    """A pact some consumer version holds with a provider (the Pact Broker's "pact")."""
+
+    consumer: str
+    consumer_version: str
+    branch: str | None
+    provider: str
+    path: str
+    sha256: str
+
+
+class BrokerRegistry(Registry, Protocol):
+    """A `Registry` that can also answer the Pact Broker API subset (the SQL store does).
+
+    Kept apart from `Registry` so a registry client over HTTP need not implement these.
+    """
+
+    def add_contracts(
+        self,
+        service: str,
+        version: str,
+        files: Sequence[ContractFile],
+        *,
+        branch: str | None = None,
+        commit: str | None = None,
+        actor: str | None = None,
+    ) -> PublishResult:
+        """Add files to a version, creating it if needed (the Broker's publishing model).
+
+        A Pact client publishes one pact per request for one consumer version, so a version
+        grows pact by pact: a path not held yet is added, the same path with the same content is
+        acknowledged without writing, the same path with other content is a conflict.
+        """
+        ...
+
+    def environments(self) -> list[EnvironmentRecord]: ...
+
+    def latest_version(self, service: str, branch: str | None = None) -> VersionSummary | None:
+        """The most recently published version (on `branch`, if given)."""
+        ...
+
+    def pact_publications(
+        self, provider: str, consumer: str | None = None
+    ) -> list[PactPublication]:
+        """Every pact held with `provider` by any version (of `consumer`), oldest first."""
+        ...
+
+    def verified_pacts(
+        self, provider: str, pact_sha256s: Sequence[str], branch: str | None = None
+    ) -> set[str]:
+        """Which of these pact contents a version of `provider` (on `branch`) verified green."""
+        ...

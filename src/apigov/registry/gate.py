@@ -9,16 +9,34 @@ provider and said yes). Versions of SERVICE itself are not partners: they are be
 
 Each pair gets one answer; unknown versions, missing or stale evidence and an unavailable check
 are distinct answers, and only "satisfied" lets a deployment through.
+
+The policy says which evidence "satisfied" needs beyond static compatibility: a green live
+verification of each pair's exact pact (`verification`), a green, complete fuzz run of
+SERVICE@VERSION in an environment (`fuzz@ENV`) or in any (`fuzz`), each optionally no older than
+a maximum age. Evidence about a pair is judged on the pair; fuzz runs are evidence about
+SERVICE@VERSION itself and are judged once, as the decision's `evidence`.
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from apigov.config import Config
 from apigov.findings import Finding, Level, Report
 from apigov.registry.compat import StaticChecker
-from apigov.registry.domain import LiveVersion, Registry, StoredFile, VersionRecord
+from apigov.registry.domain import (
+    FuzzRunRecord,
+    LiveVersion,
+    Registry,
+    StoredFile,
+    VersionRecord,
+)
+from apigov.spec.errors import InputError
 
 
 class Answer(StrEnum):
@@ -32,6 +50,34 @@ class Answer(StrEnum):
     VERIFICATION_MISSING = "deploy-verification-missing"
     VERIFICATION_STALE = "deploy-verification-stale"
     VERIFICATION_FAILED = "deploy-verification-failed"
+    FUZZ_SATISFIED = "deploy-fuzz-satisfied"
+    FUZZ_NOT_APPLICABLE = "deploy-fuzz-not-applicable"
+    FUZZ_MISSING = "deploy-fuzz-missing"
+    FUZZ_STALE = "deploy-fuzz-stale"
+    FUZZ_FAILED = "deploy-fuzz-failed"
+
+
+_OK = frozenset({Answer.SATISFIED, Answer.FUZZ_SATISFIED, Answer.FUZZ_NOT_APPLICABLE})
+WAITING_ANSWERS = frozenset(
+    {
+        Answer.VERIFICATION_MISSING,
+        Answer.VERIFICATION_STALE,
+        Answer.FUZZ_MISSING,
+        Answer.FUZZ_STALE,
+    }
+)
+"""Answers that more evidence can still turn into a yes: what `--retry-while-unknown` waits on.
+A failed check or verification is a no, not an unknown: asking again would not change it; nor
+would it bring back a static check that cannot be imported (`deploy-pair-unknown`)."""
+UNKNOWN_ANSWER = "deploy-answer-unknown"
+"""The finding id of the overall "unknown" answer: nothing failed, some evidence is missing."""
+
+STATIC = "static"
+VERIFICATION = "verification"
+FUZZ = "fuzz"
+EVIDENCE_NAMES = (STATIC, VERIFICATION, FUZZ, f"{FUZZ}@ENV")
+_AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -39,6 +85,104 @@ class Policy:
     """What "satisfied" needs beyond static compatibility (the default needs nothing more)."""
 
     require_verification: bool = False
+    fuzz_environments: tuple[str | None, ...] = ()
+    """A green, complete fuzz run of the version is required in each (None: in any)."""
+    max_age: timedelta | None = None
+    """Evidence older than this is stale (a distinct answer from missing and failed)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The policy as evidence names, as `--require` and `can-i-deploy.require` spell them."""
+        names = [STATIC]
+        if self.require_verification:
+            names.append(VERIFICATION)
+        names += [FUZZ if env is None else f"{FUZZ}@{env}" for env in self.fuzz_environments]
+        return tuple(names)
+
+
+def parse_policy(
+    names: Iterable[str], max_age: str | None = None, *, source: str = "--require"
+) -> Policy:
+    """A `Policy` from evidence names (`static`, `verification`, `fuzz`, `fuzz@ENV`).
+
+    `source` names where the names came from (an option or a configuration file) in errors.
+    """
+    verification = False
+    environments: list[str | None] = []
+    for raw in names:
+        name = raw.strip()
+        if name == STATIC:
+            continue  # always required: naming it alone asks for the default policy
+        if name == VERIFICATION:
+            verification = True
+        elif name == FUZZ or name.startswith(f"{FUZZ}@"):
+            environment = name.partition("@")[2].strip() or None
+            if name != FUZZ and environment is None:
+                raise InputError(source, f"{raw!r}: name the environment after fuzz@")
+            if environment not in environments:
+                environments.append(environment)
+        else:
+            raise InputError(
+                source, f"{raw!r} is not an evidence name (known: {', '.join(EVIDENCE_NAMES)})"
+            )
+    return Policy(
+        require_verification=verification,
+        fuzz_environments=tuple(environments),
+        max_age=parse_age(max_age, source=source) if max_age is not None else None,
+    )
+
+
+def choose_policy(
+    require: Sequence[str], max_age: str | None, config: Config, *, verification: bool = False
+) -> Policy:
+    """The policy of one question: `--require` names (and `--require-verification`) replace the
+    configuration's `can-i-deploy.require`; `--max-age` replaces `can-i-deploy.max-age`.
+    Neither: static compatibility only, of any age."""
+    section = config.section("can-i-deploy")
+    configured_age = section.get("max-age")
+    if configured_age is not None and not isinstance(configured_age, str):
+        raise InputError(config.name, "can-i-deploy.max-age: must be an age like 7d or 12h")
+    age, age_source = (max_age, "--max-age") if max_age else (configured_age, config.name)
+    names = [*require, *([VERIFICATION] if verification else [])]
+    if names:
+        chosen = parse_policy(names, source="--require")
+    else:
+        chosen = parse_policy(config.gate_require, source=config.name)
+    if age is None:
+        return chosen
+    return Policy(
+        require_verification=chosen.require_verification,
+        fuzz_environments=chosen.fuzz_environments,
+        max_age=parse_age(age, source=age_source),
+    )
+
+
+def parse_age(text: str, *, source: str = "--max-age") -> timedelta:
+    """`30m`, `12h`, `7d`, `2w`: the oldest evidence a policy accepts."""
+    match = _AGE.match(text)
+    if match is None or int(match[1]) == 0:
+        raise InputError(source, f"max-age {text!r} is not an age like 12h, 7d or 2w")
+    return timedelta(seconds=int(match[1]) * _AGE_UNITS[match[2]])
+
+
+def describe_age(age: timedelta) -> str:
+    """An age exactly, in the largest unit that divides it: 7d, 36h, 90m, 100s (weeks are said
+    in days). `parse_age(describe_age(a)) == a` for every whole number of seconds."""
+    seconds = int(age.total_seconds())
+    for unit in ("d", "h", "m"):
+        size = _AGE_UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _rough_age(age: timedelta) -> str:
+    """How old evidence is, in the largest unit it holds at least one of: 8d, 5h, 12m, 40s."""
+    seconds = int(age.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds >= _AGE_UNITS[unit]:
+            return f"{seconds // _AGE_UNITS[unit]}{unit}"
+    return f"{max(seconds, 0)}s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +202,19 @@ class Pair:
         return self.answer is Answer.SATISFIED
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceCheck:
+    """One piece of evidence the policy requires of SERVICE@VERSION itself (a fuzz run)."""
+
+    requirement: str  # the evidence name: fuzz@staging, fuzz
+    answer: Answer
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.answer in _OK
+
+
 @dataclass
 class Decision:
     service: str
@@ -66,10 +223,30 @@ class Decision:
     known_version: bool = True
     known_environment: bool = True
     pairs: list[Pair] = field(default_factory=list)
+    evidence: list[EvidenceCheck] = field(default_factory=list)
+    asked: int = 1
+    """How many times the registry was asked (more than once with --retry-while-unknown)."""
 
     @property
     def deployable(self) -> bool:
-        return self.known_version and self.known_environment and all(p.ok for p in self.pairs)
+        return (
+            self.known_version
+            and self.known_environment
+            and all(p.ok for p in self.pairs)
+            and all(e.ok for e in self.evidence)
+        )
+
+    @property
+    def verdict(self) -> str:
+        """`yes`, `no`, or `unknown`: nothing failed, but some required evidence is not there
+        yet (or is stale), so more evidence could still make it a yes."""
+        if self.deployable:
+            return "yes"
+        if not (self.known_version and self.known_environment):
+            return "no"
+        answers = [p.answer for p in self.pairs if not p.ok]
+        answers += [e.answer for e in self.evidence if not e.ok]
+        return "unknown" if all(a in WAITING_ANSWERS for a in answers) else "no"
 
 
 def can_i_deploy(
@@ -80,9 +257,40 @@ def can_i_deploy(
     *,
     policy: Policy | None = None,
     checker: StaticChecker | None = None,
+    now: datetime | None = None,
 ) -> Decision:
+    """The answer for SERVICE@VERSION in ENVIRONMENT; `now` is when evidence ages are measured
+    from (default: the current time)."""
     with registry.snapshot():
-        return _decide(registry, service, version, environment, policy, checker)
+        return _decide(
+            registry, service, version, environment, policy, checker, now or datetime.now(UTC)
+        )
+
+
+def decide_with_retries(
+    ask: Callable[[], Decision],
+    retries: int,
+    interval: float,
+    *,
+    on_wait: Callable[[Decision, int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Decision:
+    """Ask again, up to `retries` more times, `interval` seconds apart, while the answer is
+    unknown (required evidence missing or stale: a verification or fuzz run still running).
+
+    `on_wait(decision, retry)` is told before each wait (the command says so on stderr). The
+    last answer is returned; when it is still unknown, its report says so as its own answer.
+    """
+    decision = ask()
+    for retry in range(1, retries + 1):
+        if decision.verdict != "unknown":
+            break
+        if on_wait is not None:
+            on_wait(decision, retry)
+        sleep(interval)
+        decision = ask()
+        decision.asked = retry + 1
+    return decision
 
 
 def _decide(
@@ -92,8 +300,10 @@ def _decide(
     environment: str,
     policy: Policy | None,
     checker: StaticChecker | None,
+    now: datetime,
 ) -> Decision:
     """A fixed number of queries, whatever the size of the registry: they are all batched."""
+    policy = policy or Policy()
     decision = Decision(service, version, environment)
     record = registry.version(service, version)
     decision.known_version = record is not None
@@ -134,9 +344,11 @@ def _decide(
             )
         for live in partners:
             candidates.append((record, pact, records[(live.service, live.number)], live))
-    judge = _Judge(registry, policy or Policy(), checker or StaticChecker(registry))
+    judge = _Judge(registry, policy, checker or StaticChecker(registry), now)
     judge.checker.prefetch([(pact, provider) for _, pact, provider, _ in candidates])
     decision.pairs.extend(judge.pair(*candidate) for candidate in candidates)
+    if policy.fuzz_environments:
+        decision.evidence.extend(judge.fuzz_evidence(record))
     return decision
 
 
@@ -146,11 +358,69 @@ def _how(live: LiveVersion) -> str:
     return f"deployed, target {live.target}" if live.target else "deployed"
 
 
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "at an unknown time"
+
+
 class _Judge:
-    def __init__(self, registry: Registry, policy: Policy, checker: StaticChecker) -> None:
+    def __init__(
+        self, registry: Registry, policy: Policy, checker: StaticChecker, now: datetime
+    ) -> None:
         self.registry = registry
         self.policy = policy
         self.checker = checker
+        self.now = now
+
+    def too_old(self, recorded_at: datetime | None) -> str | None:
+        """Why evidence recorded then is stale under the policy's maximum age, or None."""
+        limit = self.policy.max_age
+        if limit is None:
+            return None
+        if recorded_at is None:
+            return "its age is unknown"
+        age = self.now - recorded_at
+        if age <= limit:
+            return None
+        return f"it is {_rough_age(age)} old (max-age {describe_age(limit)})"
+
+    def fuzz_evidence(self, record: VersionRecord) -> list[EvidenceCheck]:
+        """One check per required fuzz run, from one query for every run of the version."""
+        names = [FUZZ if env is None else f"{FUZZ}@{env}" for env in self.policy.fuzz_environments]
+        if record.spec_digest is None:
+            reason = f"{record.label} publishes no OpenAPI document: there is nothing to fuzz"
+            return [EvidenceCheck(name, Answer.FUZZ_NOT_APPLICABLE, reason) for name in names]
+        runs = self.registry.fuzz_runs(record.service, record.number)
+        return [
+            self.fuzz_check(name, record, env, [r for r in runs if env in (None, r.environment)])
+            for name, env in zip(names, self.policy.fuzz_environments, strict=True)
+        ]
+
+    def fuzz_check(
+        self, name: str, record: VersionRecord, env: str | None, runs: list[FuzzRunRecord]
+    ) -> EvidenceCheck:
+        where = f"in {env}" if env else "in any environment"
+        complete = [r for r in runs if r.complete]
+        if not complete:
+            cut = len(runs)
+            reason = f"no fuzz run of {record.label} {where}" + (
+                f" ({cut} interrupted, incomplete run{'s' if cut > 1 else ''} only)" if cut else ""
+            )
+            return EvidenceCheck(name, Answer.FUZZ_MISSING, reason + " (required by policy)")
+        latest = complete[-1]
+        failures = len(latest.run.get("failures") or ())
+        about = (
+            f"fuzz run #{latest.id} in {latest.environment} (seed {latest.run.get('seed')}, "
+            f"{latest.run.get('requests', 0):,} requests, {failures} distinct failures, "
+            f"recorded {_when(latest.recorded_at)} by {latest.recorded_by or 'unknown'})"
+        )
+        if not latest.passed:
+            return EvidenceCheck(name, Answer.FUZZ_FAILED, f"the latest complete {about} failed")
+        stale = self.too_old(latest.recorded_at)
+        if stale is not None:
+            return EvidenceCheck(
+                name, Answer.FUZZ_STALE, f"the latest complete {about} passed, but {stale}"
+            )
+        return EvidenceCheck(name, Answer.FUZZ_SATISFIED, f"{about} passed")
 
     def pair(
         self, consumer: VersionRecord, pact: StoredFile, provider: VersionRecord, live: LiveVersion
@@ -200,11 +470,23 @@ class _Judge:
                     "verification results exist only for other content of this pact "
                     "(required by policy for this exact pact)",
                 )
-            if not exact[-1].success:
+            latest = exact[-1]
+            if not latest.success:
                 return answer(
-                    Answer.VERIFICATION_FAILED, "the latest verification of this pact failed"
+                    Answer.VERIFICATION_FAILED,
+                    f"the latest verification of this pact failed ({_when(latest.recorded_at)})",
                 )
-            return answer(Answer.SATISFIED, "static compatibility passed; verified")
+            stale = self.too_old(latest.recorded_at)
+            if stale is not None:
+                return answer(
+                    Answer.VERIFICATION_STALE,
+                    f"the latest verification of this pact passed, but {stale}",
+                )
+            return answer(
+                Answer.SATISFIED,
+                "static compatibility passed; verification of this pact passed "
+                f"({_when(latest.recorded_at)})",
+            )
         return answer(Answer.SATISFIED, "static compatibility passed")
 
 
@@ -233,7 +515,7 @@ def decision_report(decision: Decision) -> Report:
         )
     if not decision.known_version or not decision.known_environment:
         return report
-    if not decision.pairs:
+    if not decision.pairs and not decision.evidence:
         report.findings.append(
             Finding(
                 "deploy-no-pairs",
@@ -255,6 +537,29 @@ def decision_report(decision: Decision) -> Report:
                 f"{consumer} -> {provider} [{pair.live}] {pair.pact_path}: {pair.reason}",
                 service=decision.service,
                 consumers=(pair.consumer,),
+            )
+        )
+    for check in decision.evidence:
+        report.findings.append(
+            Finding(
+                check.answer.value,
+                Level.INFO if check.ok else Level.ERROR,
+                f"{subject} {check.requirement}: {check.reason}",
+                service=decision.service,
+            )
+        )
+    if decision.verdict == "unknown":
+        waiting = sum(1 for p in decision.pairs if not p.ok)
+        waiting += sum(1 for e in decision.evidence if not e.ok)
+        asked = f"; asked {decision.asked} times" if decision.asked > 1 else ""
+        report.findings.append(
+            Finding(
+                UNKNOWN_ANSWER,
+                Level.ERROR,
+                f"unknown: nothing failed, but {waiting} required "
+                f"{'piece of evidence is' if waiting == 1 else 'pieces of evidence are'} "
+                f"missing or stale{asked}",
+                service=decision.service,
             )
         )
     return report

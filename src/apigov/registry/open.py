@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from apigov.registry.domain import Registry, RegistryError
+from apigov.registry.domain import Registry
 
 DEFAULT_LOCATION = ".apigov/registry.db"
 ENVIRONMENT_VARIABLE = "APIGOV_REGISTRY"
@@ -15,12 +15,16 @@ def registry_location(option: str | None) -> str:
     return option or os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_LOCATION
 
 
-def open_registry(location: str | None = None, *, migrate_schema: bool = True) -> Registry:
+def open_registry(
+    location: str | None = None, *, migrate_schema: bool = True, token: str | None = None
+) -> Registry:
+    """The registry at `location`: a served one for http(s) URLs (`token`, else the
+    APIGOV_REGISTRY_TOKEN variable, authenticates), else the SQL store."""
     where = registry_location(location)
     if where.startswith(("http://", "https://")):
-        raise RegistryError(
-            where, "the registry server client is not available yet; use a path or a database URL"
-        )
+        from apigov.registry.client import HttpRegistry
+
+        return HttpRegistry(where, token=token)
     from apigov.registry.sql import SqlRegistry
 
     return SqlRegistry(where, migrate_schema=migrate_schema)

@@ -16,7 +16,7 @@ from apigov.registry.domain import ContractFile, Role, ServiceMetadata
 from apigov.spec.documents import validate_targets
 from apigov.spec.errors import InputError
 from apigov.spec.loader import Loader
-from apigov.spec.model import ApiSpec, PactFile, ServiceFile
+from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile, ServiceFile
 from apigov.spec.sources import display_name
 
 
@@ -45,6 +45,7 @@ def collect_service_folder(folder: Path, service: str, loader: Loader) -> Collec
     files: dict[str, ContractFile] = {}
     metadata: ServiceMetadata | None = None
     specs: list[str] = []
+    events: list[str] = []
     for target in loader.expand([str(folder)]):
         document = loader.load(target)
         path = _relative(document.source.key, base)
@@ -55,6 +56,13 @@ def collect_service_folder(folder: Path, service: str, loader: Loader) -> Collec
                 if key != document.source.key:
                     part = _relative(key, base)
                     files.setdefault(part, ContractFile(part, Role.SPEC_PART, source.raw))
+        elif isinstance(document, AsyncApiSpec):
+            events.append(path)
+            files[path] = ContractFile(path, Role.ASYNCAPI, document.source.raw)
+            for key, source in document.files.items():
+                if key != document.source.key:
+                    part = _relative(key, base)
+                    files.setdefault(part, ContractFile(part, Role.ASYNCAPI_PART, source.raw))
         elif isinstance(document, PactFile):
             if document.consumer != service:
                 raise InputError(
@@ -71,6 +79,11 @@ def collect_service_folder(folder: Path, service: str, loader: Loader) -> Collec
         raise InputError(
             display_name(folder),
             f"a service folder holds one OpenAPI document, found {', '.join(specs)}",
+        )
+    if len(events) > 1:
+        raise InputError(
+            display_name(folder),
+            f"a service folder holds one AsyncAPI document, found {', '.join(events)}",
         )
     return Collected(sorted(files.values(), key=lambda f: f.path), metadata, None, report.findings)
 

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,10 @@ from apigov.registry import migrate
 from apigov.registry.domain import (
     AuditRecord,
     ContractFile,
+    EnvironmentRecord,
+    FuzzRunRecord,
     LiveVersion,
+    PactPublication,
     PublishResult,
     RegistryError,
     Role,
@@ -45,6 +48,7 @@ from apigov.registry.domain import (
     VerificationResult,
     VersionConflictError,
     VersionRecord,
+    VersionSummary,
     spec_digest,
     version_digest,
 )
@@ -73,6 +77,7 @@ _audit: Table = AuditEntry.__table__  # type: ignore[assignment]
 
 STATIC = "static-compat"
 VERIFICATION = "verification"
+FUZZ = "fuzz"
 
 
 def _now() -> datetime:
@@ -727,7 +732,7 @@ class SqlRegistry:
     ) -> list[VerificationResult]:
         with self._read() as connection:
             rows = connection.execute(
-                select(_evidence.c.pact_sha256, _evidence.c.success)
+                select(_evidence.c.pact_sha256, _evidence.c.success, _evidence.c.recorded_at)
                 .join(_versions, _versions.c.id == _evidence.c.provider_version_id)
                 .join(_services, _services.c.id == _versions.c.service_id)
                 .where(
@@ -740,10 +745,119 @@ class SqlRegistry:
             )
             return [
                 VerificationResult(
-                    consumer, r.pact_sha256, provider, provider_version, bool(r.success)
+                    consumer,
+                    r.pact_sha256,
+                    provider,
+                    provider_version,
+                    bool(r.success),
+                    _utc(r.recorded_at),
                 )
                 for r in rows
             ]
+
+    def is_production_environment(self, name: str) -> bool:
+        with self._read() as connection:
+            flag = connection.scalar(
+                select(_environments.c.production).where(_environments.c.name == name)
+            )
+        return bool(flag)
+
+    def record_fuzz_run(
+        self,
+        service: str,
+        version: str,
+        environment: str,
+        *,
+        passed: bool,
+        complete: bool,
+        run: Mapping[str, Any],
+        actor: str | None = None,
+    ) -> FuzzRunRecord:
+        """Store a fuzz run as evidence of kind `fuzz` for that version and environment.
+
+        The `success` column holds "green" (complete and passed), so a query for green runs
+        needs no JSON; the details column keeps both flags and the whole run.
+        """
+        recorded_at = _now()
+        details = {"passed": passed, "complete": complete, "run": dict(run)}
+        with self._write() as connection:
+            _, version_id = self._version_ids(connection, service, version)
+            evidence_id = connection.execute(
+                _evidence.insert()
+                .values(
+                    kind=FUZZ,
+                    provider_version_id=version_id,
+                    environment=environment,
+                    success=passed and complete,
+                    details=json.dumps(details, sort_keys=True),
+                    recorded_by=actor,
+                    recorded_at=recorded_at,
+                )
+                .returning(_evidence.c.id)
+            ).scalar_one()
+            self._audit(
+                connection,
+                actor,
+                "record-fuzz-run",
+                f"{service}@{version}",
+                environment=environment,
+                passed=passed,
+                complete=complete,
+                seed=run.get("seed"),
+            )
+        return FuzzRunRecord(
+            int(evidence_id),
+            service,
+            version,
+            environment,
+            passed,
+            complete,
+            actor,
+            recorded_at,
+            dict(run),
+        )
+
+    def fuzz_runs(
+        self, service: str, version: str, environment: str | None = None
+    ) -> list[FuzzRunRecord]:
+        conditions = [
+            _evidence.c.kind == FUZZ,
+            _services.c.name == service,
+            _versions.c.number == version,
+        ]
+        if environment is not None:
+            conditions.append(_evidence.c.environment == environment)
+        with self._read() as connection:
+            rows = connection.execute(
+                select(
+                    _evidence.c.id,
+                    _evidence.c.environment,
+                    _evidence.c.details,
+                    _evidence.c.recorded_by,
+                    _evidence.c.recorded_at,
+                )
+                .join(_versions, _versions.c.id == _evidence.c.provider_version_id)
+                .join(_services, _services.c.id == _versions.c.service_id)
+                .where(*conditions)
+                .order_by(_evidence.c.recorded_at, _evidence.c.id)
+            ).all()
+        runs = []
+        for row in rows:
+            details = json.loads(row.details or "{}")
+            runs.append(
+                FuzzRunRecord(
+                    int(row.id),
+                    service,
+                    version,
+                    row.environment or "",
+                    bool(details.get("passed")),
+                    bool(details.get("complete")),
+                    row.recorded_by,
+                    _utc(row.recorded_at),
+                    details.get("run", {}),
+                )
+            )
+        return runs
 
     def audit_log(self, limit: int = 100) -> list[AuditRecord]:
         with self._read() as connection:
@@ -753,6 +867,209 @@ class SqlRegistry:
                 .limit(limit)
             )
             return [AuditRecord(r.actor, r.action, r.subject) for r in rows]
+
+    # ---- the Pact Broker API subset -------------------------------------------------------
+
+    def add_contracts(
+        self,
+        service: str,
+        version: str,
+        files: Sequence[ContractFile],
+        *,
+        branch: str | None = None,
+        commit: str | None = None,
+        actor: str | None = None,
+    ) -> PublishResult:
+        """Add files to `service@version`, creating the version if needed.
+
+        Pact clients publish one pact per request for one consumer version, so a version grows
+        file by file; a path it holds already keeps its content forever (other content is a
+        conflict), and the version's digests are recomputed over everything it now holds.
+        """
+        paths = [f.path for f in files]
+        if len(set(paths)) != len(paths):
+            raise RegistryError(self.location, f"{service}@{version}: two files share one path")
+        with self._write() as connection:
+            service_id = self._service_id(connection, service, create=True)
+            assert service_id is not None
+            inserted = connection.execute(
+                self._insert(connection, _versions)
+                .values(
+                    service_id=service_id,
+                    number=version,
+                    branch=branch,
+                    commit=commit,
+                    digest=version_digest([]),
+                    spec_digest=None,
+                    created_at=_now(),
+                )
+                .returning(_versions.c.id)
+            ).first()
+            # Concurrent additions to one version are serialised on its row (PostgreSQL;
+            # SQLite's BEGIN IMMEDIATE serialises every write already).
+            row = connection.execute(
+                select(_versions.c.id, _versions.c.branch, _versions.c.commit)
+                .where(_versions.c.service_id == service_id, _versions.c.number == version)
+                .with_for_update()
+            ).one()
+            held = {f.path: f for f in self._files(connection, row.id)}
+            changed = sorted(
+                f.path
+                for f in files
+                if f.path in held and (held[f.path].sha256, held[f.path].role) != (f.sha256, f.role)
+            )
+            if changed:
+                raise VersionConflictError(service, version, changed=changed)
+            added = [f for f in files if f.path not in held]
+            values: dict[str, Any] = {}
+            if branch and row.branch is None:
+                values["branch"] = branch
+            if commit and row.commit is None:
+                values["commit"] = commit
+            new_contents: set[str] = set()
+            if added:
+                wanted = {f.sha256 for f in added}
+                known = set(
+                    connection.scalars(
+                        select(_contracts.c.sha256).where(_contracts.c.sha256.in_(wanted))
+                    )
+                )
+                fresh = {f.sha256: f for f in added if f.sha256 not in known}
+                new_contents = set(fresh)
+                if fresh:
+                    now = _now()
+                    connection.execute(
+                        self._insert(connection, _contracts),
+                        [
+                            {
+                                "sha256": sha,
+                                "kind": f.kind,
+                                "size": len(f.content),
+                                "content": f.content,
+                                "created_at": now,
+                            }
+                            for sha, f in fresh.items()
+                        ],
+                    )
+                ids = {
+                    r.sha256: r.id
+                    for r in connection.execute(
+                        select(_contracts.c.sha256, _contracts.c.id).where(
+                            _contracts.c.sha256.in_(wanted)
+                        )
+                    )
+                }
+                connection.execute(
+                    _links.insert(),
+                    [
+                        {
+                            "version_id": row.id,
+                            "path": f.path,
+                            "contract_id": ids[f.sha256],
+                            "role": f.role.value,
+                            "provider": f.provider,
+                        }
+                        for f in added
+                    ],
+                )
+                for f in added:
+                    held[f.path] = StoredFile(f.path, f.role, f.sha256, f.provider)
+            everything = tuple(sorted(held.values(), key=lambda f: f.path))
+            if added:
+                values["digest"] = version_digest(everything)
+                values["spec_digest"] = spec_digest(everything)
+            if values:
+                connection.execute(
+                    update(_versions).where(_versions.c.id == row.id).values(**values)
+                )
+            if inserted is None and not added and not values:
+                return PublishResult(service, version, created=False, files=everything)
+            self._audit(
+                connection,
+                actor,
+                "add-contracts",
+                f"{service}@{version}",
+                added=[f.path for f in added],
+                branch=branch,
+                commit=commit,
+            )
+        return PublishResult(
+            service,
+            version,
+            created=inserted is not None or bool(added),
+            files=everything,
+            new_contents=frozenset(new_contents),
+        )
+
+    def environments(self) -> list[EnvironmentRecord]:
+        with self._read() as connection:
+            rows = connection.execute(
+                select(_environments.c.name, _environments.c.production).order_by(
+                    _environments.c.name
+                )
+            )
+            return [EnvironmentRecord(r.name, bool(r.production)) for r in rows]
+
+    def latest_version(self, service: str, branch: str | None = None) -> VersionSummary | None:
+        query = (
+            select(_versions.c.number, _versions.c.branch)
+            .join(_services, _services.c.id == _versions.c.service_id)
+            .where(_services.c.name == service)
+        )
+        if branch is not None:
+            query = query.where(_versions.c.branch == branch)
+        with self._read() as connection:
+            # Ids grow with every insert: the newest version has the highest one.
+            row = connection.execute(query.order_by(_versions.c.id.desc()).limit(1)).first()
+        return None if row is None else VersionSummary(service, row.number, row.branch)
+
+    def pact_publications(
+        self, provider: str, consumer: str | None = None
+    ) -> list[PactPublication]:
+        query = (
+            select(
+                _services.c.name,
+                _versions.c.number,
+                _versions.c.branch,
+                _links.c.path,
+                _contracts.c.sha256,
+            )
+            .select_from(_links)
+            .join(_versions, _versions.c.id == _links.c.version_id)
+            .join(_services, _services.c.id == _versions.c.service_id)
+            .join(_contracts, _contracts.c.id == _links.c.contract_id)
+            .where(_links.c.role == Role.PACT.value, _links.c.provider == provider)
+        )
+        if consumer is not None:
+            query = query.where(_services.c.name == consumer)
+        with self._read() as connection:
+            rows = connection.execute(query.order_by(_versions.c.id, _links.c.path))
+            return [
+                PactPublication(r.name, r.number, r.branch, provider, r.path, r.sha256)
+                for r in rows
+            ]
+
+    def verified_pacts(
+        self, provider: str, pact_sha256s: Sequence[str], branch: str | None = None
+    ) -> set[str]:
+        wanted = sorted(set(pact_sha256s))
+        if not wanted:
+            return set()
+        query = (
+            select(_evidence.c.pact_sha256)
+            .join(_versions, _versions.c.id == _evidence.c.provider_version_id)
+            .join(_services, _services.c.id == _versions.c.service_id)
+            .where(
+                _evidence.c.kind == VERIFICATION,
+                _evidence.c.success.is_(True),
+                _evidence.c.pact_sha256.in_(wanted),
+                _services.c.name == provider,
+            )
+        )
+        if branch is not None:
+            query = query.where(_versions.c.branch == branch)
+        with self._read() as connection:
+            return set(connection.scalars(query.distinct()))
 
 
 def _conflict(
@@ -767,6 +1084,11 @@ def _conflict(
         removed=sorted(old.keys() - new.keys()),
         changed=sorted(p for p in old.keys() & new.keys() if old[p] != new[p]),
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; every one apigov writes is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _reason(error: exc.OperationalError) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from apigov import __version__
 from apigov.findings import Report
 
-FORMATS = ("text", "json", "markdown", "sarif", "junit", "github")
+FORMATS = ("text", "json", "markdown", "sarif", "junit", "github", "gitlab")
 
 __all__ = ["FORMATS", "render"]
 
@@ -47,4 +47,8 @@ def render(
         from apigov.report import github
 
         return github.render(report)
+    if fmt == "gitlab":
+        from apigov.report import gitlab
+
+        return gitlab.render(report)
     raise ValueError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")

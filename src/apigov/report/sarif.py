@@ -1,12 +1,16 @@
 """SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards.
 
 One run; `tool.driver.rules` has one entry per distinct finding id (sorted by id) and each
-result points at its rule by `ruleId` and `ruleIndex`. Relative paths are given relative to
-`%SRCROOT%` (the checkout), absolute paths as `file://` URIs. A result's region is given only
-when its line is known. A finding without a file is shown at the report's first input (GitHub
-rejects a whole upload when one result has no physical location), or, without inputs, has no
-location at all. `partialFingerprints` holds a hash of id, file and JSON pointer, which
-stays the same when lines move, so code scanning can follow a result from commit to commit.
+result points at its rule by `ruleId` and `ruleIndex`. When the report carries a rule catalogue
+(`Report.rules`), a rule entry also has the rule's description (short and full), `helpUri` and
+default level; otherwise its short description is made from the id.
+
+Relative paths are given relative to `%SRCROOT%` (the checkout), absolute paths as `file://`
+URIs. A result's region is given only when its line is known. A finding without a file is shown
+at the report's first input (GitHub rejects a whole upload when one result has no physical
+location), or, without inputs, has no location at all. `partialFingerprints` holds a hash of id,
+file and JSON pointer, which stays the same when lines move, so code scanning can follow a
+result from commit to commit.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from urllib.parse import quote
 
 import orjson
 
-from apigov.findings import Finding, Level, Location, Report
+from apigov.findings import Finding, Level, Location, Report, RuleInfo
 
 SARIF_SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -35,6 +39,7 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:/")
 # RFC 3986 unreserved and sub-delims, plus "/" and "@"; everything else is percent-encoded.
 # ":" is encoded too, so that `main:openapi.yaml` (a git ref) is not read as a URI scheme.
 _SAFE = "/@!$&'()*+,;=-._~"
+_URI_SAFE = _SAFE + ":?#[]%"
 
 
 def render(report: Report, *, tool_version: str) -> str:
@@ -56,7 +61,7 @@ def to_dict(report: Report, *, tool_version: str) -> dict[str, Any]:
                 "version": tool_version,
                 "semanticVersion": tool_version,
                 "informationUri": INFORMATION_URI,
-                "rules": [_rule(rule_id) for rule_id in rule_ids],
+                "rules": [_rule(rule_id, report.rules.get(rule_id)) for rule_id in rule_ids],
             }
         },
         "automationDetails": {"id": f"apigov/{report.command}/"},
@@ -66,11 +71,28 @@ def to_dict(report: Report, *, tool_version: str) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
-def _rule(rule_id: str) -> dict[str, Any]:
-    return {
+def _rule(rule_id: str, info: RuleInfo | None) -> dict[str, Any]:
+    readable = rule_id.replace("-", " ").replace("_", " ").capitalize()
+    if info is None:
+        return {"id": rule_id, "shortDescription": {"text": readable}}
+    description = " ".join(info.description.split())
+    rule: dict[str, Any] = {
         "id": rule_id,
-        "shortDescription": {"text": rule_id.replace("-", " ").replace("_", " ").capitalize()},
+        # GitHub shows the short description as the alert's title: one line, the first sentence.
+        "shortDescription": {"text": _first_sentence(description) or readable},
+        "fullDescription": {"text": description or readable},
     }
+    if info.help_uri and _SCHEME.match(info.help_uri):
+        # A ruleset's documentationUrl is hand-written: encode what a URI may not contain.
+        rule["helpUri"] = quote(info.help_uri, safe=_URI_SAFE)
+    if info.level is not None:
+        rule["defaultConfiguration"] = {"level": _LEVELS[info.level]}
+    return rule
+
+
+def _first_sentence(text: str) -> str:
+    end = re.search(r"[.!?](\s|$)", text)
+    return text[: end.start() + 1] if end else text
 
 
 def _result(finding: Finding, rule_index: int, anchor: str | None) -> dict[str, Any]:

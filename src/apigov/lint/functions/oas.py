@@ -19,7 +19,7 @@ from apigov.lint.functions.core import (
     schema_validator,
     unreferenced_reusable_object,
 )
-from apigov.lint.resolve import inline_refs
+from apigov.lint.resolve import RefCycleError, bundle_refs, inline_refs
 
 OPERATION_KEYS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
 
@@ -700,7 +700,18 @@ def oas_example(target: Any, options: Any, context: FunctionContext) -> Results:
             )
     if not items:
         return None
-    prepared = inline_refs(schema, context)
+    # recursive: "skip" (Spectral's behaviour: a schema that refers to itself is not checked),
+    # "follow" (every schema, recursion followed as deep as the example goes), "only" (only
+    # recursive schemas, followed: what a ruleset adds to the Spectral rules).
+    recursive = options.get("recursive", "skip")
+    try:
+        prepared = inline_refs(schema, context)
+        if recursive == "only":
+            return None
+    except RefCycleError:
+        if recursive == "skip":
+            return None
+        prepared = bundle_refs(schema, context)
     prepared = copy.deepcopy(prepared)
     if version == 2 and isinstance(prepared.get("required"), bool):
         del prepared["required"]

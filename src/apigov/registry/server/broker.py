@@ -1,0 +1,982 @@
+"""The Pact Broker's HAL API, the subset Pact clients use, over apigov's registry.
+
+Pact tooling (the Pact CLI, pact-python's Verifier, every pact_ffi based verifier) starts at the
+index (`GET /`), follows named relations, and fills templated links, so the relation names, the
+link templates and the response members those clients read are the contract here; the paths
+are the Broker's, so a client given absolute URLs works too.
+
+How the Broker's notions map onto the registry:
+- a pacticipant is a service, a pacticipant version a version; a published pact is a file
+  `pacts/<consumer>-<provider>.json` of the consumer's version (the contracts layout's own
+  name), so `apigov publish` and `pact-broker publish` of one version hold the same files.
+- Pact clients publish one pact per request, so a version grows pact by pact
+  (`add_contracts`); republishing a pact with the same content is acknowledged, with other
+  content it is a 409 with a diff of the two contents (published versions are immutable).
+- verification results are the registry's verification evidence (`record_verification`);
+  their provider version is created (empty) if the provider never published one.
+- an environment's id (the Broker's `uuid`) is a UUID derived from its name.
+- the matrix and can-i-deploy answer from apigov's gate (`can_i_deploy`): each pair's answer
+  (static compatibility, and verification where the policy requires it) is a matrix row.
+
+The documents the routes answer with are built in `broker_hal.py`, the pacts a verifier gets
+are picked in `broker_selectors.py`. Handlers reach the registry through
+`request.app.state.registry`; every route needs the `read` scope, every write `publish`
+(`require_scope`). Errors Pact clients should show are JSON with an `errors` member (and
+`notices`), which those clients print.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from apigov.registry.domain import (
+    BrokerRegistry,
+    ContractFile,
+    LiveVersion,
+    PactPublication,
+    RegistryError,
+    Role,
+    VersionConflictError,
+)
+from apigov.registry.gate import Policy, can_i_deploy
+from apigov.registry.server.auth import Principal, require_scope
+from apigov.registry.server.broker_hal import (
+    Urls,
+    decision_body,
+    environment_body,
+    environment_id,
+    error_response,
+    hal,
+    live_body,
+    live_parts,
+    not_found,
+)
+from apigov.registry.server.broker_selectors import (
+    Selector,
+    SelectorError,
+    parse_selector,
+    select_pacts,
+)
+from apigov.spec.documents import bundled_schema
+
+router = APIRouter()
+
+Reader = Annotated[Principal, Depends(require_scope("read"))]
+Publisher = Annotated[Principal, Depends(require_scope("publish"))]
+
+MAX_DIFF_LINES = 200
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _registry(request: Request) -> BrokerRegistry:
+    registry: BrokerRegistry = request.app.state.registry
+    return registry
+
+
+def _environment_by_id(registry: BrokerRegistry, environment: str) -> tuple[str, bool] | None:
+    for record in registry.environments():
+        if environment_id(record.name) == environment:
+            return record.name, record.production
+    return None
+
+
+def _pact_file(consumer: str, provider: str, content: bytes) -> ContractFile:
+    return ContractFile(f"pacts/{consumer}-{provider}.json", Role.PACT, content, provider)
+
+
+def _check_name(kind: str, name: str) -> str | None:
+    """Names become file names inside a version: no separators, no dot files."""
+    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 200:
+        return f"{kind} name {name!r} is not allowed (no '/', no leading '.', 200 characters)"
+    return None
+
+
+# ---- the index -----------------------------------------------------------------------------
+
+
+@router.get("/")
+def index(request: Request, _: Reader) -> JSONResponse:
+    urls = Urls(request)
+
+    def link(path: str, title: str, templated: bool = False) -> dict[str, Any]:
+        found: dict[str, Any] = {"href": urls.template(path), "title": title}
+        if templated:
+            found["templated"] = True
+        return found
+
+    return hal(
+        {
+            "_links": {
+                "self": link("", "Index"),
+                "pb:publish-contracts": link("/contracts/publish", "Publish contracts"),
+                "pb:latest-provider-pacts": link(
+                    "/pacts/provider/{provider}/latest", "Latest pacts by provider", True
+                ),
+                "pb:provider-pacts-for-verification": link(
+                    "/pacts/provider/{provider}/for-verification",
+                    "Pacts to be verified by a provider",
+                    True,
+                ),
+                "pb:pacticipant": link("/pacticipants/{pacticipant}", "Fetch pacticipant", True),
+                "pb:pacticipant-version": link(
+                    "/pacticipants/{pacticipant}/versions/{version}",
+                    "Get, create or delete a pacticipant version",
+                    True,
+                ),
+                "pb:latest-version": link(
+                    "/pacticipants/{pacticipant}/latest-version",
+                    "Latest pacticipant version",
+                    True,
+                ),
+                "pb:environments": link("/environments", "Environments"),
+                "pb:environment": link("/environments/{uuid}", "Environment", True),
+                "pb:can-i-deploy-pacticipant-version-to-environment": link(
+                    "/can-i-deploy?pacticipant={pacticipant}&version={version}"
+                    "&environment={environment}",
+                    "Can a pacticipant version be deployed to an environment",
+                    True,
+                ),
+                "pb:matrix": link("/matrix", "The matrix of compatible versions"),
+            }
+        }
+    )
+
+
+# ---- publishing ----------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    # Pact clients send more than apigov uses (buildUrl, onConflict, verifiedBy...): ignore it.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class ContractIn(_Body):
+    consumer_name: str = Field(min_length=1, max_length=200)
+    provider_name: str = Field(min_length=1, max_length=200)
+    specification: str
+    content_type: str = "application/json"
+    content: str  # base64
+
+
+class PublishContractsIn(_Body):
+    pacticipant_name: str = Field(min_length=1, max_length=200)
+    pacticipant_version_number: str = Field(min_length=1, max_length=200)
+    branch: str | None = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    contracts: list[ContractIn] = Field(min_length=1, max_length=1000)
+
+
+@router.post("/contracts/publish")
+def publish_contracts(
+    request: Request, body: PublishContractsIn, principal: Publisher
+) -> JSONResponse:
+    registry = _registry(request)
+    urls = Urls(request)
+    service, number = body.pacticipant_name, body.pacticipant_version_number
+    problems: list[str] = []
+    files: list[ContractFile] = []
+    for position, contract in enumerate(body.contracts):
+        where = f"contracts[{position}]"
+        if contract.specification != "pact":
+            problems.append(
+                f"{where}: only pact contracts are accepted here, not {contract.specification!r}"
+            )
+            continue
+        if contract.consumer_name != service:
+            problems.append(
+                f"{where}: the consumer {contract.consumer_name!r} is not the publishing "
+                f"pacticipant {service!r}"
+            )
+            continue
+        bad_name = _check_name("consumer", contract.consumer_name) or _check_name(
+            "provider", contract.provider_name
+        )
+        if bad_name:
+            problems.append(f"{where}: {bad_name}")
+            continue
+        try:
+            content = base64.b64decode(contract.content, validate=True)
+            pact = json.loads(content)
+        except (binascii.Error, ValueError):
+            problems.append(f"{where}: content is not base64-encoded JSON")
+            continue
+        named = (
+            (
+                (pact.get("consumer") or {}).get("name"),
+                (pact.get("provider") or {}).get("name"),
+            )
+            if isinstance(pact, dict)
+            else (None, None)
+        )
+        if named != (contract.consumer_name, contract.provider_name):
+            problems.append(
+                f"{where}: the pact names consumer {named[0]!r} and provider {named[1]!r}, "
+                f"the request {contract.consumer_name!r} and {contract.provider_name!r}"
+            )
+            continue
+        # The structure `apigov publish` checks too: nothing stored that no check could read.
+        structure = [
+            f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}"
+            for e in bundled_schema("pact.schema.json").iter_errors(pact)
+        ]
+        if structure:
+            more = f" (+{len(structure) - 1} more)" if len(structure) > 1 else ""
+            problems.append(f"{where}: not a valid pact: {structure[0]}{more}")
+            continue
+        files.append(_pact_file(contract.consumer_name, contract.provider_name, content))
+    if problems:
+        return error_response(400, {"contracts": problems})
+    try:
+        result = registry.add_contracts(
+            service, number, files, branch=body.branch, actor=principal.name
+        )
+    except VersionConflictError as conflict:
+        return _conflict(registry, service, number, files, conflict)
+    notices = [
+        {
+            "type": "success",
+            "text": f"{'Published' if result.created else 'Already published'}: "
+            f"{service} version {number}" + (f" on branch {body.branch}" if body.branch else ""),
+        }
+    ]
+    record = registry.version(service, number)
+    if body.branch and record is not None and record.branch != body.branch:
+        notices.append(
+            {
+                "type": "warning",
+                "text": f"{service} version {number} stays on branch {record.branch}: "
+                "a version has one branch in apigov",
+            }
+        )
+    if body.tags:
+        notices.append(
+            {
+                "type": "warning",
+                "text": "Tags are not stored (apigov versions have branches, not tags): "
+                + ", ".join(body.tags),
+            }
+        )
+    contracts = []
+    for file in files:
+        assert file.provider is not None
+        href = urls.pact_of_version(file.provider, service, number)
+        title = f"Pact between {service} ({number}) and {file.provider}"
+        contracts.append({"href": href, "name": title, "title": title})
+        notices.append({"type": "success", "text": f"{title}: {href}"})
+    version_link = {
+        "href": urls.version(service, number),
+        "name": number,
+        "title": f"{service} version {number}",
+    }
+    participant_link = {
+        "href": urls.pacticipant(service),
+        "name": service,
+        "title": service,
+    }
+    return hal(
+        {
+            "notices": notices,
+            "logs": [],
+            "_embedded": {
+                "pacticipant": {
+                    "name": service,
+                    "_links": {"self": {"href": participant_link["href"]}},
+                },
+                "version": {"number": number, "_links": {"self": version_link}},
+            },
+            "_links": {
+                "pb:pacticipant": participant_link,
+                "pb:pacticipant-version": version_link,
+                "pb:pacticipant-version-tags": [],
+                "pb:contracts": contracts,
+            },
+        }
+    )
+
+
+def _conflict(
+    registry: BrokerRegistry,
+    service: str,
+    number: str,
+    files: list[ContractFile],
+    conflict: VersionConflictError,
+) -> JSONResponse:
+    """409, as the Broker answers, with a unified diff of each changed pact's two contents."""
+    record = registry.version(service, number)
+    held = {f.path: f.sha256 for f in (record.files if record else ())}
+    before = registry.contents([held[p] for p in conflict.changed if p in held])
+    notices = []
+    for file in files:
+        if file.path not in conflict.changed or file.path not in held:
+            continue
+        diff = list(
+            difflib.unified_diff(
+                _pretty(before.get(held[file.path], b"")),
+                _pretty(file.content),
+                f"{file.path} (published)",
+                f"{file.path} (this request)",
+                lineterm="",
+            )
+        )
+        if len(diff) > MAX_DIFF_LINES:
+            diff = [*diff[:MAX_DIFF_LINES], f"... {len(diff) - MAX_DIFF_LINES} more lines"]
+        notices.append({"type": "error", "text": "\n".join(diff)})
+    message = (
+        f"Cannot change the content of {', '.join(conflict.changed)} of {service} version "
+        f"{number}: published versions are immutable. Publish a new version instead."
+    )
+    return error_response(409, {"contracts": [message]}, notices)
+
+
+def _pretty(content: bytes) -> list[str]:
+    try:
+        return json.dumps(json.loads(content), indent=2, sort_keys=True).splitlines()
+    except ValueError:
+        return content.decode("utf-8", "replace").splitlines()
+
+
+# ---- pacts ---------------------------------------------------------------------------------
+
+
+def _pact_response(request: Request, publication: PactPublication, content: bytes) -> JSONResponse:
+    """The pact document, with the links a verifier follows (publish results, provider)."""
+    urls = Urls(request)
+    try:
+        document = json.loads(content)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return error_response(500, {"pact": ["the stored pact is not a JSON object"]})
+    provider, consumer = publication.provider, publication.consumer
+    pact_version = urls.pact_version(provider, consumer, publication.sha256)
+    document["_links"] = {
+        "self": {
+            "href": urls.pact_of_version(provider, consumer, publication.consumer_version),
+            "title": f"Pact between {consumer} ({publication.consumer_version}) and {provider}",
+        },
+        "pb:pact-version": {"href": pact_version},
+        "pb:consumer": {"href": urls.pacticipant(consumer), "name": consumer},
+        "pb:provider": {"href": urls.pacticipant(provider), "name": provider},
+        "pb:consumer-version": {
+            "href": urls.version(consumer, publication.consumer_version),
+            "name": publication.consumer_version,
+        },
+        "pb:publish-verification-results": {
+            "href": pact_version + "/verification-results",
+            "title": "Publish verification results",
+        },
+    }
+    return hal(document)
+
+
+def _serve(request: Request, publication: PactPublication | None, what: str) -> JSONResponse:
+    if publication is None:
+        return not_found(what)
+    content = _registry(request).contents([publication.sha256]).get(publication.sha256)
+    if content is None:
+        return not_found(what)
+    return _pact_response(request, publication, content)
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/version/{version}")
+def pact_of_version(
+    request: Request, provider: str, consumer: str, version: str, _: Reader
+) -> JSONResponse:
+    found = [
+        p
+        for p in _registry(request).pact_publications(provider, consumer)
+        if p.consumer_version == version
+    ]
+    return _serve(
+        request, found[0] if found else None, f"a pact between {consumer} {version} and {provider}"
+    )
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/latest")
+def latest_pact(request: Request, provider: str, consumer: str, _: Reader) -> JSONResponse:
+    found = _registry(request).pact_publications(provider, consumer)
+    return _serve(
+        request, found[-1] if found else None, f"a pact between {consumer} and {provider}"
+    )
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha256}")
+def pact_by_content(
+    request: Request, provider: str, consumer: str, sha256: str, _: Reader
+) -> JSONResponse:
+    found = [
+        p for p in _registry(request).pact_publications(provider, consumer) if p.sha256 == sha256
+    ]
+    return _serve(request, found[-1] if found else None, f"pact version {sha256}")
+
+
+@router.get("/pacts/provider/{provider}/latest")
+def latest_provider_pacts(request: Request, provider: str, _: Reader) -> JSONResponse:
+    urls = Urls(request)
+    newest: dict[str, PactPublication] = {}
+    for publication in _registry(request).pact_publications(provider):
+        newest[publication.consumer] = publication
+    pacts = [
+        {
+            "href": urls.pact_of_version(provider, p.consumer, p.consumer_version),
+            "title": f"Pact between {p.consumer} ({p.consumer_version}) and {provider}",
+            "name": p.consumer,
+        }
+        for p in sorted(newest.values(), key=lambda p: p.consumer)
+    ]
+    return hal(
+        {
+            "_links": {
+                "self": {"href": urls("pacts", "provider", provider, "latest")},
+                "pb:provider": {"href": urls.pacticipant(provider), "name": provider},
+                "pb:pacts": pacts,
+            }
+        }
+    )
+
+
+# ---- pacts for verification ------------------------------------------------------------------
+
+
+class ForVerificationIn(_Body):
+    consumer_version_selectors: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
+    provider_version_branch: str | None = None
+    provider_version_tags: list[str] = Field(default_factory=list)
+    include_pending_status: bool = False
+    include_wip_pacts_since: str | None = None
+
+
+@router.get("/pacts/provider/{provider}/for-verification")
+def for_verification_resource(request: Request, provider: str, _: Reader) -> JSONResponse:
+    """What a verifier navigates to before it POSTs its selectors to the `self` link."""
+    urls = Urls(request)
+    return hal(
+        {
+            "_links": {
+                "self": {
+                    "href": urls("pacts", "provider", provider, "for-verification"),
+                    "title": "Pacts to be verified",
+                },
+                "pb:provider": {"href": urls.pacticipant(provider), "name": provider},
+            }
+        }
+    )
+
+
+@router.post("/pacts/provider/{provider}/for-verification")
+def pacts_for_verification(
+    request: Request, provider: str, body: ForVerificationIn, _: Reader
+) -> JSONResponse:
+    registry = _registry(request)
+    urls = Urls(request)
+    try:
+        selectors = [parse_selector(data) for data in body.consumer_version_selectors]
+    except SelectorError as error:
+        return error_response(400, {"consumerVersionSelectors": [str(error)]})
+    # No selectors: the latest pact of every consumer, as the Broker did before selectors.
+    selectors = selectors or [Selector(latest=True)]
+    publications = registry.pact_publications(provider)
+    live: dict[str, list[LiveVersion]] = {}
+    if any(s.wants_live for s in selectors):
+        wanted_environments = {s.environment for s in selectors if s.wants_live}
+        names = (
+            [e.name for e in registry.environments()]
+            if None in wanted_environments
+            else sorted(e for e in wanted_environments if e)
+        )
+        with registry.snapshot():
+            live = {name: registry.live_consumers(name, provider) for name in names}
+    try:
+        selected = select_pacts(publications, live, selectors, body.provider_version_branch)
+    except SelectorError as error:
+        return error_response(400, {"consumerVersionSelectors": [str(error)]})
+    verified = (
+        registry.verified_pacts(
+            provider, [s.publication.sha256 for s in selected], body.provider_version_branch
+        )
+        if body.include_pending_status
+        else set()
+    )
+    pacts = []
+    for entry in selected:
+        publication = entry.publication
+        href = urls.pact_version(provider, publication.consumer, publication.sha256)
+        versions = ", ".join(entry.consumer_versions)
+        notices = [
+            {
+                "when": "before_verification",
+                "text": f"The pact at {href} is being verified because it matches the "
+                f"following configured selection criteria: {'; '.join(entry.reasons)} "
+                f"({versions})",
+            }
+        ]
+        properties: dict[str, Any] = {"notices": notices}
+        if body.include_pending_status:
+            pending = publication.sha256 not in verified
+            properties["pending"] = pending
+            on_branch = (
+                f" from branch {body.provider_version_branch}"
+                if body.provider_version_branch
+                else ""
+            )
+            notices.append(
+                {
+                    "when": "before_verification",
+                    "text": (
+                        f"This pact is in pending state: no version of {provider}{on_branch} "
+                        "has verified it successfully yet, so a failure will not fail the build."
+                    )
+                    if pending
+                    else (
+                        f"This pact is not pending: a version of {provider}{on_branch} has "
+                        "verified it successfully, so a failure will fail the build."
+                    ),
+                }
+            )
+        pacts.append(
+            {
+                "shortDescription": f"{'; '.join(entry.reasons)} ({versions})",
+                "verificationProperties": properties,
+                "_links": {
+                    "self": {
+                        "href": href,
+                        "name": f"Pact between {publication.consumer} "
+                        f"({publication.consumer_version}) and {provider}",
+                    }
+                },
+            }
+        )
+    return hal(
+        {
+            "_embedded": {"pacts": pacts},
+            "_links": {"self": {"href": urls("pacts", "provider", provider, "for-verification")}},
+        }
+    )
+
+
+class VerificationIn(_Body):
+    success: bool
+    provider_application_version: str = Field(min_length=1, max_length=200)
+    build_url: str | None = None
+    verified_by: dict[str, Any] | None = None
+    test_results: list[Any] | None = None
+
+
+@router.post(
+    "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha256}/verification-results"
+)
+def publish_verification(
+    request: Request,
+    provider: str,
+    consumer: str,
+    sha256: str,
+    body: VerificationIn,
+    principal: Publisher,
+) -> JSONResponse:
+    registry = _registry(request)
+    urls = Urls(request)
+    if not any(p.sha256 == sha256 for p in registry.pact_publications(provider, consumer)):
+        return not_found(f"pact version {sha256} between {consumer} and {provider}")
+    provider_version = body.provider_application_version
+    # A provider verifying pacts need not have published a contract of its own: its version
+    # then exists only to carry the evidence (the Broker creates it the same way).
+    registry.add_contracts(provider, provider_version, [], actor=principal.name)
+    details = {
+        "buildUrl": body.build_url,
+        "verifiedBy": body.verified_by,
+        "testResults": body.test_results,
+    }
+    registry.record_verification(
+        provider,
+        provider_version,
+        consumer,
+        sha256,
+        body.success,
+        details=json.dumps({k: v for k, v in details.items() if v is not None}, sort_keys=True),
+        actor=principal.name,
+    )
+    pact_version = urls.pact_version(provider, consumer, sha256)
+    return hal(
+        {
+            "success": body.success,
+            "providerApplicationVersion": provider_version,
+            "_links": {
+                "self": {
+                    "href": pact_version + "/verification-results",
+                    "title": "Verification results",
+                },
+                "pb:pact-version": {"href": pact_version},
+                "pb:provider-version": {"href": urls.version(provider, provider_version)},
+            },
+        },
+        201,
+    )
+
+
+# ---- pacticipants and versions ---------------------------------------------------------------
+
+
+@router.get("/pacticipants/{pacticipant}")
+def pacticipant(request: Request, pacticipant: str, _: Reader) -> JSONResponse:
+    urls = Urls(request)
+    registry = _registry(request)
+    # A provider named by a consumer's pact exists before it publishes anything (a verifier
+    # looks it up to put its first version on a branch).
+    if registry.latest_version(pacticipant) is None and not registry.pact_publications(pacticipant):
+        return not_found(f"pacticipant {pacticipant!r}")
+    base = urls.pacticipant(pacticipant)
+    return hal(
+        {
+            "name": pacticipant,
+            "displayName": pacticipant,
+            "_links": {
+                "self": {"href": base, "name": pacticipant},
+                "pb:version": {"href": base + "/versions/{version}", "templated": True},
+                "pb:latest-version": {"href": base + "/latest-version"},
+                "pb:branch-version": {
+                    "href": base + "/branches/{branch}/versions/{version}",
+                    "templated": True,
+                },
+            },
+        }
+    )
+
+
+def _version_body(
+    request: Request, service: str, number: str, branch: str | None
+) -> dict[str, Any]:
+    urls = Urls(request)
+    base = urls.version(service, number)
+    environments = _registry(request).environments()
+    return {
+        "number": number,
+        "branch": branch,
+        "_embedded": {
+            "branchVersions": [{"name": branch}] if branch else [],
+            "tags": [],
+        },
+        "_links": {
+            "self": {"href": base, "name": number, "title": f"{service} version {number}"},
+            "pb:pacticipant": {"href": urls.pacticipant(service), "name": service},
+            "pb:record-deployment": [
+                {
+                    "name": e.name,
+                    "title": f"Record deployment to {e.name}",
+                    "href": f"{base}/deployed-versions/environment/{environment_id(e.name)}",
+                }
+                for e in environments
+            ],
+            "pb:record-release": [
+                {
+                    "name": e.name,
+                    "title": f"Record release to {e.name}",
+                    "href": f"{base}/released-versions/environment/{environment_id(e.name)}",
+                }
+                for e in environments
+            ],
+        },
+    }
+
+
+@router.get("/pacticipants/{pacticipant}/versions/{version}")
+def pacticipant_version(
+    request: Request, pacticipant: str, version: str, _: Reader
+) -> JSONResponse:
+    record = _registry(request).version(pacticipant, version)
+    if record is None:
+        return not_found(f"{pacticipant} version {version}")
+    return hal(_version_body(request, pacticipant, version, record.branch))
+
+
+@router.get("/pacticipants/{pacticipant}/latest-version")
+def latest_pacticipant_version(request: Request, pacticipant: str, _: Reader) -> JSONResponse:
+    latest = _registry(request).latest_version(pacticipant)
+    if latest is None:
+        return not_found(f"a version of {pacticipant}")
+    return hal(_version_body(request, pacticipant, latest.number, latest.branch))
+
+
+@router.put("/pacticipants/{pacticipant}/branches/{branch}/versions/{version}")
+def put_branch_version(
+    request: Request, pacticipant: str, branch: str, version: str, principal: Publisher
+) -> JSONResponse:
+    """A verifier with a provider branch says its version is on that branch before publishing."""
+    registry = _registry(request)
+    bad_name = _check_name("pacticipant", pacticipant)
+    if bad_name:
+        return error_response(400, {"pacticipant": [bad_name]})
+    result = registry.add_contracts(pacticipant, version, [], branch=branch, actor=principal.name)
+    record = registry.version(pacticipant, version)
+    body = _version_body(request, pacticipant, version, record.branch if record else branch)
+    return hal(body, 201 if result.created else 200)
+
+
+# ---- environments and deployments ------------------------------------------------------------
+
+
+class EnvironmentIn(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    display_name: str | None = None
+    production: bool = False
+
+
+@router.get("/environments")
+def list_environments(request: Request, _: Reader) -> JSONResponse:
+    urls = Urls(request)
+    return hal(
+        {
+            "_embedded": {
+                "environments": [
+                    environment_body(urls, e.name, e.production)
+                    for e in _registry(request).environments()
+                ]
+            },
+            "_links": {"self": {"href": urls("environments"), "title": "Environments"}},
+        }
+    )
+
+
+@router.post("/environments")
+def create_environment(request: Request, body: EnvironmentIn, _: Publisher) -> JSONResponse:
+    registry = _registry(request)
+    if registry.has_environment(body.name):
+        return error_response(
+            409, {"name": [f"Another environment with name {body.name!r} exists."]}
+        )
+    registry.ensure_environment(body.name, production=body.production)
+    return hal(environment_body(Urls(request), body.name, body.production), 201)
+
+
+@router.get("/environments/{environment}")
+def get_environment(request: Request, environment: str, _: Reader) -> JSONResponse:
+    found = _environment_by_id(_registry(request), environment)
+    if found is None:
+        return not_found(f"environment {environment}")
+    return hal(environment_body(Urls(request), *found))
+
+
+class DeploymentIn(_Body):
+    target: str | None = Field(default=None, max_length=200)
+    application_instance: str | None = Field(default=None, max_length=200)
+
+
+@router.post(
+    "/pacticipants/{pacticipant}/versions/{version}/deployed-versions/environment/{environment}"
+)
+def record_deployment(
+    request: Request,
+    pacticipant: str,
+    version: str,
+    environment: str,
+    body: DeploymentIn,
+    principal: Publisher,
+) -> JSONResponse:
+    registry = _registry(request)
+    found = _environment_by_id(registry, environment)
+    if found is None:
+        return not_found(f"environment {environment}")
+    name = found[0]
+    target = body.application_instance or body.target or ""
+    try:
+        retired = registry.record_deployment(
+            pacticipant, version, name, target=target, actor=principal.name
+        )
+    except RegistryError as error:
+        return error_response(400, {"version": [error.message]})
+    # The deployed version as the environment's listing shows it (one id for both).
+    live = LiveVersion(pacticipant, version, "deployed", target)
+    answer = live_body(Urls(request), name, live, deployed=True)
+    answer["_embedded"]["environment"] = environment_body(Urls(request), *found)
+    answer["retired"] = retired
+    return hal(answer, 201)
+
+
+@router.post(
+    "/pacticipants/{pacticipant}/versions/{version}/released-versions/environment/{environment}"
+)
+def record_release(
+    request: Request, pacticipant: str, version: str, environment: str, principal: Publisher
+) -> JSONResponse:
+    registry = _registry(request)
+    found = _environment_by_id(registry, environment)
+    if found is None:
+        return not_found(f"environment {environment}")
+    try:
+        registry.record_release(pacticipant, version, found[0], actor=principal.name)
+    except RegistryError as error:
+        return error_response(400, {"version": [error.message]})
+    return hal(
+        {
+            "currentlySupported": True,
+            "_embedded": {
+                "version": {"number": version},
+                "environment": environment_body(Urls(request), *found),
+            },
+        },
+        201,
+    )
+
+
+def _live_listing(request: Request, environment: str, pacticipant: str, via: str) -> JSONResponse:
+    registry = _registry(request)
+    found = _environment_by_id(registry, environment)
+    if found is None:
+        return not_found(f"environment {environment}")
+    urls = Urls(request)
+    live = [v for v in registry.live_versions(found[0], [pacticipant]) if v.via == via]
+    key = "deployedVersions" if via == "deployed" else "releasedVersions"
+    return hal(
+        {
+            "_embedded": {key: [live_body(urls, found[0], v, via == "deployed") for v in live]},
+            "_links": {"self": {"href": str(request.url)}},
+        }
+    )
+
+
+@router.get("/environments/{environment}/deployed-versions/currently-deployed")
+def currently_deployed(
+    request: Request, environment: str, pacticipant: str, _: Reader
+) -> JSONResponse:
+    return _live_listing(request, environment, pacticipant, "deployed")
+
+
+@router.get("/environments/{environment}/released-versions/currently-supported")
+def currently_supported(
+    request: Request, environment: str, pacticipant: str, _: Reader
+) -> JSONResponse:
+    return _live_listing(request, environment, pacticipant, "released")
+
+
+class DeployedPatchIn(_Body):
+    currently_deployed: bool
+
+
+class ReleasedPatchIn(_Body):
+    currently_supported: bool
+
+
+@router.patch("/deployed-versions/{deployment}")
+def end_deployment(
+    request: Request, deployment: str, body: DeployedPatchIn, principal: Publisher
+) -> JSONResponse:
+    """`record-undeployment`: the deployment stops being current (it cannot start again)."""
+    registry = _registry(request)
+    parts = live_parts(deployment, 4)
+    if parts is None:
+        return not_found(f"deployed version {deployment}")
+    environment, service, number, target = parts
+    live = LiveVersion(service, number, "deployed", target)
+    if live not in registry.live_versions(environment, [service]):
+        return not_found(f"a current deployment of {service} {number} in {environment}")
+    if body.currently_deployed:
+        return hal(live_body(Urls(request), environment, live, deployed=True))
+    registry.record_undeployment(service, environment, target=target, actor=principal.name)
+    return hal(live_body(Urls(request), environment, live, deployed=True, current=False))
+
+
+@router.patch("/released-versions/{release}")
+def end_support(
+    request: Request, release: str, body: ReleasedPatchIn, principal: Publisher
+) -> JSONResponse:
+    """`record-support-ended`: the released version stops being live in the environment."""
+    registry = _registry(request)
+    parts = live_parts(release, 3)
+    if parts is None:
+        return not_found(f"released version {release}")
+    environment, service, number = parts
+    live = LiveVersion(service, number, "released")
+    if live not in registry.live_versions(environment, [service]):
+        return not_found(f"a supported release of {service} {number} in {environment}")
+    if body.currently_supported:
+        return hal(live_body(Urls(request), environment, live, deployed=False))
+    registry.record_support_ended(service, number, environment, actor=principal.name)
+    return hal(live_body(Urls(request), environment, live, deployed=False, current=False))
+
+
+# ---- the matrix and can-i-deploy -------------------------------------------------------------
+
+
+def _answer(
+    request: Request, service: str, version: str, environment: str, ignored: set[str]
+) -> JSONResponse:
+    policy: Policy = getattr(request.app.state, "policy", None) or Policy()
+    decision = can_i_deploy(_registry(request), service, version, environment, policy=policy)
+    return hal(decision_body(request, decision, ignored))
+
+
+@router.get("/can-i-deploy")
+def can_i_deploy_answer(
+    request: Request, pacticipant: str, version: str, environment: str, _: Reader
+) -> JSONResponse:
+    return _answer(request, pacticipant, version, environment, set())
+
+
+@router.get("/matrix")
+def matrix(request: Request, _: Reader) -> JSONResponse:
+    """The matrix query Pact clients send for can-i-deploy, answered by apigov's gate.
+
+    One selector (`q[][pacticipant]` with `q[][version]`, or `latest`/`branch`/`mainBranch`
+    resolved to a version) and an `environment`: apigov's gate answers for an environment.
+    """
+    registry = _registry(request)
+    selectors: list[dict[str, str]] = []
+    ignored: set[str] = set()
+    environment: str | None = None
+    for key, value in request.query_params.multi_items():
+        if key == "q[][pacticipant]":
+            selectors.append({"pacticipant": value})
+        elif key.startswith("q[][") and key.endswith("]"):
+            if not selectors:
+                return error_response(400, {"q": [f"{key} comes before any q[][pacticipant]"]})
+            selectors[-1][key[4:-1]] = value
+        elif key == "ignore[][pacticipant]":
+            ignored.add(value)
+        elif key == "environment":
+            environment = value
+        elif key == "tag":
+            return error_response(
+                400, {"tag": ["tags are not supported: use --to-environment (apigov environments)"]}
+            )
+    if len(selectors) != 1 or environment is None:
+        return error_response(
+            400,
+            {
+                "q": [
+                    "apigov answers can-i-deploy for one pacticipant version and an environment "
+                    "(--pacticipant P --version V --to-environment E)"
+                ]
+            },
+        )
+    selector = selectors[0]
+    service = selector["pacticipant"]
+    if "tag" in selector:
+        return error_response(400, {"q": ["tags are not supported: apigov versions have branches"]})
+    number = selector.get("version")
+    if number is None:
+        branch = selector.get("branch")
+        if selector.get("mainBranch") == "true":
+            found = next(
+                (
+                    v
+                    for v in (registry.latest_version(service, b) for b in ("main", "master"))
+                    if v is not None
+                ),
+                None,
+            )
+        else:
+            found = registry.latest_version(service, branch)
+        if found is None:
+            return error_response(400, {"q": [f"no version of {service} matches the selector"]})
+        number = found.number
+    return _answer(request, service, number, environment, ignored)
