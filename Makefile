@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
-#   make demo   create .venv, install apigov, run its main job on the example fleet
+#   make demo   create .venv, install apigov, run its main job on the example fleet (demo/run.sh)
 #   make test   install everything, then ruff, mypy and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,7 +18,7 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 
 demo: install
-	$(BIN)/apigov validate contracts/
+	bash demo/run.sh
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench examples

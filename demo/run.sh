@@ -14,7 +14,6 @@ APIGOV="${APIGOV:-.venv/bin/apigov}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 WORK=.apigov/demo
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
-FUZZ_PORT="${FUZZ_PORT:-8731}"
 export APIGOV_REGISTRY="$WORK/registry.db"
 export PACT_DO_NOT_TRACK=true
 
@@ -46,12 +45,13 @@ done
 
 step "1. Seed the registry ($APIGOV_REGISTRY) from contracts/: every service at 1.0.0, deployed to staging and production"
 for name in "${services[@]}"; do
+    # publish prints "Published S@V: ..." on stderr; its validation summary is not needed here.
     "$APIGOV" publish "contracts/$name" --service "$name" --version 1.0.0 --branch main >/dev/null
     for env in staging production; do
         "$APIGOV" record-deployment "$name" 1.0.0 --env "$env" >/dev/null
     done
-    say "published $name@1.0.0, deployed to staging and production"
 done
+say "every service recorded as deployed to staging and production"
 
 step "2. apigov check: validation, lint, every pact against its provider, fleet rules"
 expect 0 "$APIGOV" check contracts/
@@ -70,16 +70,20 @@ expect 1 "$APIGOV" can-i-deploy orders 2.0.0 --to production
 say "-> no: shipping and notifications (deployed in production) read Order.number."
 
 step "5. Fuzz the payments example service for ${FUZZ_SECONDS} s (schemathesis, every phase and check)"
-"$PYTHON" -m examples.fleet serve --only payments --base-port "$FUZZ_PORT" >"$WORK/payments.log" 2>&1 &
+# The example providers accept the placeholder service token their consumers' pacts send.
+export EXAMPLES_FLEET_TOKEN="eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZXJ2aWNlIn0.c2lnbmF0dXJl"
+"$PYTHON" -m examples.fleet serve --only payments --base-port 0 >"$WORK/payments.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-    if "$PYTHON" -c "import socket,sys; socket.create_connection(('127.0.0.1', $FUZZ_PORT), 0.2)" 2>/dev/null; then
-        break
-    fi
+for _ in $(seq 150); do
+    grep -q '^ready' "$WORK/payments.log" && break
+    kill -0 "$server" 2>/dev/null || { cat "$WORK/payments.log" >&2; exit 1; }
     sleep 0.2
 done
-expect 0 "$APIGOV" fuzz contracts/payments/openapi.yaml --base-url "http://127.0.0.1:$FUZZ_PORT/v1" \
-    --max-time "$FUZZ_SECONDS" --seed 1
+url=$(awk '$1 == "payments" { print $2 }' "$WORK/payments.log")
+[ -n "$url" ] || { echo "demo: the payments service did not start" >&2; exit 1; }
+say "payments is serving at $url"
+expect 0 "$APIGOV" fuzz contracts/payments/openapi.yaml --base-url "$url" \
+    --bearer-env EXAMPLES_FLEET_TOKEN --max-time "$FUZZ_SECONDS" --seed 1
 
 step "Done. Next: docs/commands.md has every command with a real example."
