@@ -48,7 +48,8 @@ def broken_fleet(tmp_path: Path) -> tuple[Path, dict[str, int]]:
 def test_the_example_fleet_is_valid() -> None:
     result = run_apigov("validate", "contracts/")
     assert result.code == 0, result.stdout + result.stderr
-    assert result.stdout == "No problems found in 15 documents.\n"
+    # 5 OpenAPI documents, orders' AsyncAPI document, 5 service.yaml files, 5 pacts.
+    assert result.stdout == "No problems found in 16 documents.\n"
 
 
 def test_a_broken_copy_reports_each_problem_with_file_and_line(
@@ -61,7 +62,7 @@ def test_a_broken_copy_reports_each_problem_with_file_and_line(
     assert f"contracts/payments/openapi.yaml:{lines['payments']}:7" in out
     assert f"contracts/inventory/service.yaml:{lines['inventory']}:" in out
     assert f"contracts/orders/pacts/orders-payments.json:{lines['pact']}:" in out
-    assert out.rstrip().endswith("3 errors, 0 warnings, 0 info in 15 documents")
+    assert out.rstrip().endswith("3 errors, 0 warnings, 0 info in 16 documents")
 
 
 def test_json_output_follows_its_schema_and_names_the_service(
@@ -99,7 +100,7 @@ def test_junit_and_markdown(broken_fleet: tuple[Path, dict[str, int]]) -> None:
     root = ET.fromstring(junit.stdout)
     suite = root if root.tag == "testsuite" else root.find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures")) == ("15", "3")
+    assert (suite.get("tests"), suite.get("failures")) == ("16", "3")
     markdown = run_apigov("validate", "contracts", "--format", "markdown", cwd=fleet.parent)
     assert markdown.code == 1
     assert "oas-duplicate-operation-id" in markdown.stdout

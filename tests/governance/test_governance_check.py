@@ -35,8 +35,15 @@ def test_example_fleet_is_clean() -> None:
     report = json.loads(result.stdout)
     assert report["command"] == "check"
     assert report["summary"]["error"] == 0
-    # 5 specs, 5 service.yaml files and 5 pacts.
-    assert len(report["inputs"]) == 15
+    # 5 OpenAPI documents, orders' AsyncAPI document, 5 service.yaml files and 5 pacts.
+    assert len(report["inputs"]) == 16
+    # notifications' message pact is checked against orders' AsyncAPI document, not skipped.
+    assert "compat-interaction-not-checked" not in {f["id"] for f in report["findings"]}
+    messages = [f for f in report["findings"] if f["id"] == "compat-message-field-optional"]
+    assert {f["operation"] for f in messages} == {
+        "message an order.created event",
+        "message an order.cancelled event",
+    }
 
 
 def test_breaking_branch_fails_naming_consumer_and_interaction(fleet_repo: Path) -> None:
@@ -127,17 +134,18 @@ def test_warm_run_reads_the_cache_and_a_change_is_reanalysed(tmp_path: Path) -> 
     shutil.copytree(CONTRACTS, tmp_path / "contracts")
     settings = CheckSettings(cache_folder=tmp_path / "cache")
     cold = run_check(str(tmp_path / "contracts"), Loader(), settings, replay=False)
-    # 15 documents validated, 5 specs linted, 5 pacts checked: 25 analyses, none cached.
-    assert (cold.cache.hits, cold.cache.misses) == (0, 25)
+    # 16 documents validated, 5 specs linted, 5 pacts checked against OpenAPI documents, and
+    # the 2 pacts with orders (which has an AsyncAPI document) against it: 28, none cached.
+    assert (cold.cache.hits, cold.cache.misses) == (0, 28)
     warm = run_check(str(tmp_path / "contracts"), Loader(), settings, replay=False)
-    assert (warm.cache.hits, warm.cache.misses) == (25, 0)
+    assert (warm.cache.hits, warm.cache.misses) == (28, 0)
     assert warm.report.findings == cold.report.findings
 
     payments = tmp_path / "contracts" / "payments" / "openapi.yaml"
     payments.write_text(payments.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     edited = run_check(str(tmp_path / "contracts"), Loader(), settings, replay=False)
     # The payments spec: validation, lint and the orders -> payments pact check run again.
-    assert (edited.cache.hits, edited.cache.misses) == (22, 3)
+    assert (edited.cache.hits, edited.cache.misses) == (25, 3)
 
 
 def test_unchanged_tree_replays_the_whole_report(tmp_path: Path) -> None:

@@ -35,9 +35,9 @@ def test_publish_deploy_and_ask(tmp_path: Path) -> None:
     ]
     orders = run_apigov("publish", "contracts/orders", "--service", "orders", "--version", "1", *at)
     assert orders.code == 0, orders.stderr
-    # New: openapi.yaml, two pacts, service.yaml; the _shared files are stored already.
-    assert orders.stderr == "Published orders@1: 6 files, 4 new contents.\n"
-    assert orders.stdout == "No problems found in 6 documents.\n"
+    # New: openapi.yaml, asyncapi.yaml, two pacts, service.yaml; _shared is stored already.
+    assert orders.stderr == "Published orders@1: 7 files, 5 new contents.\n"
+    assert orders.stdout == "No problems found in 7 documents.\n"
 
     deployed = run_apigov("record-deployment", "payments", "1", "--env", "production", *at)
     assert (deployed.code, deployed.stdout) == (

@@ -141,6 +141,7 @@ def test_releases_stay_live_together_until_support_ends(registry: SqlRegistry) -
     assert not registry.record_release("app", "2", "prod")
     assert [v.number for v in registry.live_versions("prod", ["app"])] == ["1", "2"]
     assert registry.record_support_ended("app", "1", "prod")
+    assert not registry.record_support_ended("app", "1", "prod")  # already ended: no change
     assert registry.live_versions("prod", ["app"]) == [LiveVersion("app", "2", "released")]
 
 

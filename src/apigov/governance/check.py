@@ -27,7 +27,7 @@ from apigov.governance.graph import FleetGraph, build_graph
 from apigov.governance.rules import FleetSettings, fleet_findings, fleet_rule_info
 from apigov.spec.errors import InputError
 from apigov.spec.loader import Loader
-from apigov.spec.model import ApiSpec, Document, PactFile
+from apigov.spec.model import ApiSpec, AsyncApiSpec, Document, PactFile
 from apigov.spec.sources import display_name, git_top, read_file
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def run_check(
 
 def _inputs(document: Document) -> list[tuple[str, str]]:
     """(name, content hash) of the document and every file its `$ref`s reach."""
-    if isinstance(document, ApiSpec):
+    if isinstance(document, ApiSpec | AsyncApiSpec):
         found = [(document.source.name, document.source.sha256)]
         found.extend(sorted((s.name, s.sha256) for s in document.files.values()))
         return found
@@ -180,7 +180,7 @@ class _Check:
         """[path, hash] of every file a spec's `$ref`s reached (contract files are in the key)."""
         found: dict[str, str] = {}
         for document in self.documents:
-            if isinstance(document, ApiSpec):
+            if isinstance(document, ApiSpec | AsyncApiSpec):
                 for source in document.files.values():
                     if not source.key.startswith("git:"):
                         found[source.key] = source.sha256
@@ -271,25 +271,23 @@ class _Check:
     # ---- compatibility -------------------------------------------------------------------
 
     def compat(self, graph: FleetGraph) -> dict[tuple[str, str], Verdict]:
-        from apigov.pact.compat import check_compatibility
-
         verdicts: dict[tuple[str, str], Verdict] = {}
         for pact in graph.pacts:
             edge = (pact.consumer, pact.provider)
             provider = graph.services.get(pact.provider)
             spec = provider.spec if provider is not None else None
-            if spec is None:
+            events = provider.events if provider is not None else None
+            if spec is None and events is None:
                 verdicts.setdefault(edge, Verdict.UNCHECKED)
                 continue
-
-            def compute(pact: PactFile = pact, spec: ApiSpec = spec) -> list[Finding]:
-                return check_compatibility(pact, spec)
-
-            findings = self.cached("compat", "", _inputs(pact) + _inputs(spec), compute)
-            findings = [_with_interaction(graph, pact, f) for f in findings]
+            findings = [
+                _with_interaction(graph, pact, f) for f in self.pact_findings(pact, spec, events)
+            ]
             self.report.findings.extend(findings)
             broken = any(f.level is Level.ERROR for f in findings)
-            checked = any(u.operation is not None for u in graph.uses_in(pact))
+            checked = events is not None or any(
+                u.operation is not None for u in graph.uses_in(pact)
+            )
             if broken:
                 verdicts[edge] = Verdict.BROKEN
             elif verdicts.get(edge) is not Verdict.BROKEN:
@@ -297,6 +295,35 @@ class _Check:
         for use in graph.uses:
             verdicts.setdefault((use.consumer, use.provider), Verdict.UNCHECKED)
         return dict(sorted(verdicts.items()))
+
+    def pact_findings(
+        self, pact: PactFile, spec: ApiSpec | None, events: AsyncApiSpec | None
+    ) -> list[Finding]:
+        """HTTP interactions against the provider's OpenAPI document, messages against its
+        AsyncAPI document; what one document cannot describe is left to the other."""
+        from apigov.pact.asyncapi import check_message_compatibility
+        from apigov.pact.compat import check_compatibility
+
+        found: list[Finding] = []
+        if spec is not None:
+
+            def http(pact: PactFile = pact, spec: ApiSpec = spec) -> list[Finding]:
+                return check_compatibility(pact, spec)
+
+            checked = self.cached("compat", "", _inputs(pact) + _inputs(spec), http)
+            found.extend(
+                f for f in checked if events is None or f.id != "compat-interaction-not-checked"
+            )
+        if events is not None:
+
+            def messages(pact: PactFile = pact, events: AsyncApiSpec = events) -> list[Finding]:
+                return check_message_compatibility(pact, events)
+
+            checked = self.cached("compat-messages", "", _inputs(pact) + _inputs(events), messages)
+            found.extend(
+                f for f in checked if spec is None or f.id != "compat-interaction-not-checked"
+            )
+        return found
 
     # ---- breaking changes ----------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apigov.spec.loader import Loader
-from apigov.spec.model import ApiSpec, PactFile, ServiceFile
+from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile, ServiceFile
 
 if TYPE_CHECKING:
     pass
@@ -40,6 +40,8 @@ class Service:
     """The folder holds an OpenAPI document that failed validation (reported as such)."""
     service_file: ServiceFile | None = None
     spec: ApiSpec | None = None
+    events: AsyncApiSpec | None = None
+    """The AsyncAPI document of the folder: the messages the service sends and receives."""
     pacts: list[PactFile] = field(default_factory=list)
 
     def _declared(self, key: str) -> Any:
@@ -178,6 +180,9 @@ def build_graph(
         if isinstance(document, ApiSpec):
             folder = _service_folder(target)
             _service(graph, _folder_service_name(graph, folder), folder).spec = document
+        elif isinstance(document, AsyncApiSpec):
+            folder = _service_folder(target)
+            _service(graph, _folder_service_name(graph, folder), folder).events = document
         elif isinstance(document, PactFile):
             graph.pacts.append(document)
     for target, document in left_out:

@@ -55,7 +55,11 @@ def collect_service_folder(folder: Path, service: str, loader: Loader) -> Collec
             for key, source in document.files.items():
                 if key != document.source.key:
                     part = _relative(key, base)
-                    files.setdefault(part, ContractFile(part, Role.SPEC_PART, source.raw))
+                    held = files.get(part)
+                    # A file both documents refer to belongs to the OpenAPI document: its role
+                    # decides which files make up the spec (and so the spec's digest).
+                    if held is None or held.role is Role.ASYNCAPI_PART:
+                        files[part] = ContractFile(part, Role.SPEC_PART, source.raw)
         elif isinstance(document, AsyncApiSpec):
             events.append(path)
             files[path] = ContractFile(path, Role.ASYNCAPI, document.source.raw)

@@ -568,7 +568,7 @@ class SqlRegistry:
                     f"{service}@{version}",
                     environment=environment,
                 )
-            return result is not None
+            return bool(result.rowcount)
 
     # Both lookups start from the few services or versions asked about (an index on
     # deployments/releases by service or version), never from everything in the environment:
