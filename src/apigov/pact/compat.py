@@ -1384,6 +1384,8 @@ class _Shapes:
         self.spec = spec
         # id(schema node) -> (the node, kept alive so its id stays unique; its file; the shape)
         self.cache: dict[int, tuple[Any, Source | None, tuple[Any, Source | None, _Shape]]] = {}
+        # id(properties mapping) -> (the mapping, kept alive; its names that are not required)
+        self.optional_cache: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
 
     def of(self, schema: Any, source: Source | None) -> tuple[Any, Source | None, _Shape]:
         known = self.cache.get(id(schema))
@@ -1428,16 +1430,34 @@ class _Shapes:
             return
         if not isinstance(value, dict) or not properties:
             return
+        # Large bodies are mostly optional fields: count them with one set intersection and
+        # spell paths only for the few a message shows.
+        optional = self._optional_names(properties, required)
+        out.count += len(value.keys() & optional)
+        spell = len(out.paths) < out.shown
         for name, child in value.items():
+            nested = isinstance(child, dict | list)
+            if not (nested or spell):
+                continue
             found = properties.get(name)
             if found is None:
                 continue
-            # Large bodies are mostly optional fields: spell paths only for the ones shown.
-            child_path = f"{path}/{jp.escape(name)}" if out.wants_paths else ""
-            if name not in required:
-                out.add(child_path)
-            if isinstance(child, dict | list):
+            child_path = f"{path}/{jp.escape(name)}" if spell else ""
+            if spell and name in optional:
+                out.paths.append(child_path)
+                spell = len(out.paths) < out.shown
+            if nested:
                 self._collect_optional(child, found[0], found[1], child_path, depth + 1, out)
+                spell = len(out.paths) < out.shown
+
+    def _optional_names(
+        self, properties: dict[str, Any], required: frozenset[str]
+    ) -> frozenset[str]:
+        known = self.optional_cache.get(id(properties))
+        if known is None or known[0] is not properties:
+            known = (properties, frozenset(properties.keys() - required))
+            self.optional_cache[id(properties)] = known
+        return known[1]
 
 
 def reliance_message(subject: str, shown: Sequence[str], count: int, schema_place: str) -> str:
@@ -1459,15 +1479,6 @@ class _Optional:
         self.shown = shown
         self.count = 0
         self.paths: list[str] = []
-
-    @property
-    def wants_paths(self) -> bool:
-        return len(self.paths) < self.shown
-
-    def add(self, path: str) -> None:
-        self.count += 1
-        if len(self.paths) < self.shown:
-            self.paths.append(path)
 
 
 def _all_of(
