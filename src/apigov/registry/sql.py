@@ -224,49 +224,7 @@ class SqlRegistry:
                     return PublishResult(service, version, created=False, files=stored)
                 raise _conflict(service, version, self._files(connection, existing.id), stored)
             version_id = inserted.id
-            known = set(
-                connection.scalars(
-                    select(_contracts.c.sha256).where(
-                        _contracts.c.sha256.in_({f.sha256 for f in files})
-                    )
-                )
-            )
-            new = {f.sha256: f for f in files if f.sha256 not in known}
-            if new:
-                now = _now()
-                connection.execute(
-                    self._insert(connection, _contracts),
-                    [
-                        {
-                            "sha256": sha,
-                            "kind": f.kind,
-                            "size": len(f.content),
-                            "content": f.content,
-                            "created_at": now,
-                        }
-                        for sha, f in new.items()
-                    ],
-                )
-            id_rows = connection.execute(
-                select(_contracts.c.sha256, _contracts.c.id).where(
-                    _contracts.c.sha256.in_({f.sha256 for f in files})
-                )
-            )
-            ids = {row.sha256: row.id for row in id_rows}
-            if files:
-                connection.execute(
-                    _links.insert(),
-                    [
-                        {
-                            "version_id": version_id,
-                            "path": f.path,
-                            "contract_id": ids[f.sha256],
-                            "role": f.role.value,
-                            "provider": f.provider,
-                        }
-                        for f in files
-                    ],
-                )
+            new = self._link_files(connection, version_id, files)
             if metadata is not None:
                 connection.execute(
                     update(_services)
@@ -290,6 +248,54 @@ class SqlRegistry:
         return PublishResult(
             service, version, created=True, files=stored, new_contents=frozenset(new)
         )
+
+    def _link_files(
+        self, connection: Connection, version_id: int, files: Sequence[ContractFile]
+    ) -> set[str]:
+        """Store the contents not stored yet and link every file to the version; returns the
+        SHA-256 of the contents that were new."""
+        if not files:
+            return set()
+        wanted = {f.sha256 for f in files}
+        known = set(
+            connection.scalars(select(_contracts.c.sha256).where(_contracts.c.sha256.in_(wanted)))
+        )
+        new = {f.sha256: f for f in files if f.sha256 not in known}
+        if new:
+            now = _now()
+            connection.execute(
+                self._insert(connection, _contracts),
+                [
+                    {
+                        "sha256": sha,
+                        "kind": f.kind,
+                        "size": len(f.content),
+                        "content": f.content,
+                        "created_at": now,
+                    }
+                    for sha, f in new.items()
+                ],
+            )
+        ids = {
+            row.sha256: row.id
+            for row in connection.execute(
+                select(_contracts.c.sha256, _contracts.c.id).where(_contracts.c.sha256.in_(wanted))
+            )
+        }
+        connection.execute(
+            _links.insert(),
+            [
+                {
+                    "version_id": version_id,
+                    "path": f.path,
+                    "contract_id": ids[f.sha256],
+                    "role": f.role.value,
+                    "provider": f.provider,
+                }
+                for f in files
+            ],
+        )
+        return set(new)
 
     def _service_id(self, connection: Connection, name: str, *, create: bool = False) -> int | None:
         if create:
@@ -928,50 +934,7 @@ class SqlRegistry:
                 values["commit"] = commit
             new_contents: set[str] = set()
             if added:
-                wanted = {f.sha256 for f in added}
-                known = set(
-                    connection.scalars(
-                        select(_contracts.c.sha256).where(_contracts.c.sha256.in_(wanted))
-                    )
-                )
-                fresh = {f.sha256: f for f in added if f.sha256 not in known}
-                new_contents = set(fresh)
-                if fresh:
-                    now = _now()
-                    connection.execute(
-                        self._insert(connection, _contracts),
-                        [
-                            {
-                                "sha256": sha,
-                                "kind": f.kind,
-                                "size": len(f.content),
-                                "content": f.content,
-                                "created_at": now,
-                            }
-                            for sha, f in fresh.items()
-                        ],
-                    )
-                ids = {
-                    r.sha256: r.id
-                    for r in connection.execute(
-                        select(_contracts.c.sha256, _contracts.c.id).where(
-                            _contracts.c.sha256.in_(wanted)
-                        )
-                    )
-                }
-                connection.execute(
-                    _links.insert(),
-                    [
-                        {
-                            "version_id": row.id,
-                            "path": f.path,
-                            "contract_id": ids[f.sha256],
-                            "role": f.role.value,
-                            "provider": f.provider,
-                        }
-                        for f in added
-                    ],
-                )
+                new_contents = self._link_files(connection, row.id, added)
                 for f in added:
                     held[f.path] = StoredFile(f.path, f.role, f.sha256, f.provider)
             everything = tuple(sorted(held.values(), key=lambda f: f.path))
