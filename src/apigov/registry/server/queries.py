@@ -38,16 +38,22 @@ def _page(rows: Sequence[Any], limit: int, shape: Any) -> Page:
     return items, next_cursor
 
 
-def services(engine: Engine, limit: int, cursor: str | None) -> Page:
+def _keyset(
+    engine: Engine, table: Table, limit: int, cursor: str | None, *where: Any
+) -> Sequence[Any]:
+    """One page of `table` by id after the cursor, plus one row to tell whether more follow."""
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(_services)
-            .where(_services.c.id > _after(cursor))
-            .order_by(_services.c.id)
+        return connection.execute(
+            select(table)
+            .where(table.c.id > _after(cursor), *where)
+            .order_by(table.c.id)
             .limit(limit + 1)
         ).all()
+
+
+def services(engine: Engine, limit: int, cursor: str | None) -> Page:
     return _page(
-        rows,
+        _keyset(engine, _services, limit, cursor),
         limit,
         lambda r: {
             "name": r.name,
@@ -63,16 +69,10 @@ def service_versions(engine: Engine, service: str, limit: int, cursor: str | Non
     """The versions of one service, oldest first; None when the service is unknown."""
     with engine.connect() as connection:
         service_id = connection.scalar(select(_services.c.id).where(_services.c.name == service))
-        if service_id is None:
-            return None
-        rows = connection.execute(
-            select(_versions)
-            .where(_versions.c.service_id == service_id, _versions.c.id > _after(cursor))
-            .order_by(_versions.c.id)
-            .limit(limit + 1)
-        ).all()
+    if service_id is None:
+        return None
     return _page(
-        rows,
+        _keyset(engine, _versions, limit, cursor, _versions.c.service_id == service_id),
         limit,
         lambda r: {
             "service": service,
@@ -87,14 +87,11 @@ def service_versions(engine: Engine, service: str, limit: int, cursor: str | Non
 
 
 def environments(engine: Engine, limit: int, cursor: str | None) -> Page:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(_environments)
-            .where(_environments.c.id > _after(cursor))
-            .order_by(_environments.c.id)
-            .limit(limit + 1)
-        ).all()
-    return _page(rows, limit, lambda r: {"name": r.name, "production": bool(r.production)})
+    return _page(
+        _keyset(engine, _environments, limit, cursor),
+        limit,
+        lambda r: {"name": r.name, "production": bool(r.production)},
+    )
 
 
 def environment(engine: Engine, name: str) -> dict[str, Any] | None:
@@ -104,15 +101,8 @@ def environment(engine: Engine, name: str) -> dict[str, Any] | None:
 
 
 def audit_log(engine: Engine, limit: int, cursor: str | None) -> Page:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(_audit)
-            .where(_audit.c.id > _after(cursor))
-            .order_by(_audit.c.id)
-            .limit(limit + 1)
-        ).all()
     return _page(
-        rows,
+        _keyset(engine, _audit, limit, cursor),
         limit,
         lambda r: {
             "at": r.at.isoformat(),
