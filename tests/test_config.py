@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from apigov.config import Config, EnvironmentSetting, find_config_file, load_config
 from apigov.spec.errors import InputError
-from helpers import write
+from helpers import run_apigov, write
 
 
 def git_init(folder: Path) -> None:
@@ -149,3 +150,39 @@ def test_config_is_immutable(tmp_path: Path) -> None:
     config = Config(file=None, root=tmp_path, contracts=tmp_path / "contracts")
     with pytest.raises(AttributeError):
         config.fail_on = "never"  # type: ignore[misc]
+
+
+# One warning (`info-contact` of spectral:oas: the info object names no contact), no error.
+ONE_WARNING = """\
+openapi: 3.0.3
+info: {title: T, version: '1', description: d}
+servers: [{url: 'https://example.test/v1'}]
+tags: [{name: t, description: d}]
+paths: {}
+"""
+
+
+@pytest.mark.parametrize(
+    ("configured", "flag", "exit_code"),
+    [
+        (None, None, 0),  # the default threshold is error
+        ("warning", None, 1),  # the file's fail-on applies
+        ("warning", "error", 0),  # the command line wins over the file
+        (None, "warning", 1),
+        ("never", None, 0),
+    ],
+)
+def test_lint_takes_fail_on_from_the_configuration_file(
+    tmp_path: Path, configured: str | None, flag: str | None, exit_code: int
+) -> None:
+    git_init(tmp_path)
+    write(tmp_path, "openapi.yaml", ONE_WARNING)
+    if configured is not None:
+        write(tmp_path, "apigov.yaml", f"fail-on: {configured}\n")
+    options = ["--fail-on", flag] if flag else []
+    run = run_apigov(
+        "lint", "openapi.yaml", "--ruleset", "spectral:oas", "-f", "json", *options, cwd=tmp_path
+    )
+    assert run.code == exit_code, run.stderr
+    findings = json.loads(run.stdout)["findings"]
+    assert [(f["id"], f["level"]) for f in findings] == [("info-contact", "warning")]

@@ -9,8 +9,8 @@ import typer
 
 from apigov.cli.options import (
     ConfigOption,
+    ConfiguredFailOnOption,
     DebugOption,
-    FailOn,
     FormatOption,
     MaxDepthOption,
     MaxSizeOption,
@@ -18,6 +18,7 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
+    fail_threshold,
     make_limits,
 )
 from apigov.cli.output import emit
@@ -61,16 +62,6 @@ BaseRefOption = Annotated[
         metavar="REV",
     ),
 ]
-CheckFailOnOption = Annotated[
-    FailOn | None,
-    typer.Option(
-        "--fail-on",
-        help="Exit 1 when any finding is at or above this level. Default: fail-on from "
-        "apigov.yaml, else error.",
-        case_sensitive=False,
-        show_default=False,
-    ),
-]
 AgainstOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -91,7 +82,7 @@ def check(
     path: TreeArgument = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
-    fail_on: CheckFailOnOption = None,
+    fail_on: ConfiguredFailOnOption = None,
     ruleset: RulesetOption = None,
     policy: PolicyOption = None,
     base_ref: BaseRefOption = None,
@@ -127,5 +118,4 @@ def check(
     )
     tree = path or display_name(settings_file.contracts)
     result = run_check(tree, loader, settings)
-    threshold = fail_on.value if fail_on is not None else settings_file.fail_on or "error"
-    emit(result.report, fmt.value, output, threshold)
+    emit(result.report, fmt.value, output, fail_threshold(fail_on, settings_file))

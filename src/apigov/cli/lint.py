@@ -8,9 +8,8 @@ import typer
 
 from apigov.cli.options import (
     ConfigOption,
+    ConfiguredFailOnOption,
     DebugOption,
-    FailOn,
-    FailOnOption,
     FormatOption,
     MaxDepthOption,
     MaxSizeOption,
@@ -18,6 +17,7 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
+    fail_threshold,
     make_limits,
 )
 from apigov.cli.output import emit
@@ -47,7 +47,7 @@ def lint(
     ] = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
-    fail_on: FailOnOption = FailOn.error,
+    fail_on: ConfiguredFailOnOption = None,
     max_size: MaxSizeOption = "64M",
     max_depth: MaxDepthOption = 256,
     allow_remote_refs: RemoteRefsOption = False,
@@ -62,4 +62,4 @@ def lint(
     config = load_config(config_file)
     loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
     report = lint_paths(paths, loader, ruleset, config)
-    emit(report, fmt.value, output, fail_on.value)
+    emit(report, fmt.value, output, fail_threshold(fail_on, config))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from apigov.report import FORMATS
 from apigov.spec.limits import MIB, Limits
+
+if TYPE_CHECKING:
+    from apigov.config import Config
 
 OutputFormat = StrEnum("OutputFormat", {name: name for name in FORMATS})  # type: ignore[misc]
 
@@ -41,6 +44,25 @@ FailOnOption = Annotated[
         "--fail-on", help="Exit 1 when any finding is at or above this level.", case_sensitive=False
     ),
 ]
+ConfiguredFailOnOption = Annotated[
+    FailOn | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when any finding is at or above this level. Default: fail-on from "
+        "apigov.yaml, else error.",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+
+
+def fail_threshold(fail_on: FailOn | None, config: Config) -> str:
+    """The command line's --fail-on, else the configuration file's fail-on, else error."""
+    if fail_on is not None:
+        return fail_on.value
+    return config.fail_on or FailOn.error.value
+
+
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")
 ]

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from apigov.cli.options import (
+    ConfigOption,
+    ConfiguredFailOnOption,
     DebugOption,
-    FailOn,
-    FailOnOption,
     FormatOption,
     MaxDepthOption,
     MaxSizeOption,
@@ -17,6 +17,7 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
+    fail_threshold,
     make_limits,
 )
 from apigov.cli.output import emit
@@ -35,11 +36,12 @@ def validate(
     ],
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
-    fail_on: FailOnOption = FailOn.error,
+    fail_on: ConfiguredFailOnOption = None,
     max_size: MaxSizeOption = "64M",
     max_depth: MaxDepthOption = 256,
     allow_remote_refs: RemoteRefsOption = False,
     root: RootOption = None,
+    config_file: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Check that OpenAPI documents, Pact files and service.yaml files are valid.
@@ -47,6 +49,9 @@ def validate(
     Invalid documents are reported as findings (exit 1); documents that cannot be read or
     parsed stop the run with one line naming the file and place (exit 2).
     """
+    from apigov.config import load_config
+
+    config = load_config(config_file)
     loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
     report = validate_targets(paths, loader)
-    emit(report, fmt.value, output, fail_on.value)
+    emit(report, fmt.value, output, fail_threshold(fail_on, config))

@@ -15,7 +15,6 @@ change severities only, for findings at or below the pointer (the longest pointe
 
 from __future__ import annotations
 
-import fnmatch
 import importlib
 import os
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from apigov.lint.context import RuleFunction
 from apigov.lint.functions.core import CORE_FUNCTIONS
 from apigov.lint.functions.governance import GOVERNANCE_FUNCTIONS
 from apigov.lint.functions.oas import OAS_FUNCTIONS
+from apigov.lint.globs import glob_matches
 from apigov.spec.errors import InputError
 from apigov.spec.limits import DEFAULT_LIMITS
 from apigov.spec.parse import parse_bytes
@@ -176,14 +176,10 @@ class Ruleset:
 
 
 def _glob_match(pattern: str, file: str) -> bool:
-    file = Path(file).as_posix()
-    candidates = {file, os.path.relpath(file) if Path(file).is_absolute() else file}
-    absolute = Path(file).resolve().as_posix()
-    candidates.add(absolute)
-    return any(
-        fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, "**/" + pattern)
-        for candidate in candidates
-    )
+    """The override's absolute glob against the document's absolute path, as given and with
+    links resolved (a contracts folder reached through a symbolic link still matches)."""
+    given = Path(os.path.abspath(file)).as_posix()  # noqa: PTH100 (keeps links unresolved)
+    return glob_matches(pattern, given) or glob_matches(pattern, Path(file).resolve().as_posix())
 
 
 def builtin_path(name: str) -> Path:
