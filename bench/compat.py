@@ -1,15 +1,19 @@
 """Benchmark: ``apigov compat`` against PactFlow's ``@pactflow/swagger-mock-validator``.
 
-    python bench/compat.py [--runs N] [--interactions N] [--peer-timeout S]
+    python bench/compat.py [--runs N] [--interactions N] [--distinct] [--peer-timeout S]
 
 One pact of ``--interactions`` (10,000) interactions generated from the corpus's Adyen
 Checkout v71 spec (3.1, 28 operations): every operation in turn, with path parameters, required
 query parameters and headers, credentials, a request body built from the request schema and an
 expected response body built from the first 2xx response schema (every property down to a
-depth limit, values from enums, formats and bounds). Both tools check the same pact against the
+depth limit, values from enums, formats and bounds). Interactions of one operation then have
+equal bodies, as in many generated pacts, and apigov checks each distinct body once;
+``--distinct`` writes the interaction's number into every free-text string instead, so every
+body differs and nothing is reused. Both tools check the same pact against the
 same spec in the same harness round (``bench/harness.py``); the ratio is peer median / apigov
-median (> 1: apigov is faster). apigov's engine time (loading excluded) is measured in-process
-in a subprocess. Results go to ``bench/results/compat-<timestamp>.json``.
+median (> 1: apigov is faster). apigov's phases (spec, pact load, check, report) and its peak
+memory are also measured in process, in a subprocess. Results go to
+``bench/results/compat-<timestamp>.json``.
 
 The peer is installed on demand with npm into ``bench/.peers/npm`` (the prefix
 ``bench/peers.py`` uses); it is deprecated upstream in favour of openapi-pact-comparator, which
@@ -58,6 +62,8 @@ def say(message: str) -> None:
 class Sampler:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
+        self.salt = ""
+        """Appended to free-text strings (no format, enum or pattern): `--distinct`."""
 
     def deref(self, node: Any) -> Any:
         for _ in range(32):
@@ -109,7 +115,9 @@ class Sampler:
             return float(schema.get("minimum", 1.5))
         if kind == "boolean":
             return True
-        text = FORMAT_SAMPLES.get(str(schema.get("format")), "sample")
+        text = FORMAT_SAMPLES.get(str(schema.get("format")), "")
+        if not text:
+            text = "sample" if "pattern" in schema else f"sample{self.salt}"
         minimum = schema.get("minLength")
         if isinstance(minimum, int) and len(text) < minimum:
             text = text + "x" * (minimum - len(text))
@@ -117,7 +125,7 @@ class Sampler:
         return text[:maximum] if isinstance(maximum, int) else text
 
 
-def generate_pact(spec_path: Path, count: int) -> dict[str, Any]:
+def generate_pact(spec_path: Path, count: int, *, distinct: bool = False) -> dict[str, Any]:
     document = json.loads(spec_path.read_text(encoding="utf-8"))
     sampler = Sampler(document)
     # Paths without the server's `/v71`: swagger-mock-validator does not strip a 3.x server
@@ -132,6 +140,7 @@ def generate_pact(spec_path: Path, count: int) -> dict[str, Any]:
     interactions = []
     for number in range(count):
         path, method, operation = operations[number % len(operations)]
+        sampler.salt = str(number) if distinct else ""
         request: dict[str, Any] = {
             "method": method.upper(),
             "headers": {"X-API-Key": "key", "Accept": "application/json"},
@@ -199,11 +208,19 @@ def without_discriminators(node: Any) -> Any:
     return node
 
 
-def prepare(count: int, folder: Path) -> tuple[Path, Path]:
+def prepare(count: int, folder: Path, *, distinct: bool = False) -> tuple[Path, Path]:
     """The spec (discriminators removed) and the pact, made in a subprocess."""
-    pact = folder / f"adyen-{count}.json"
+    pact = folder / f"adyen-{count}{'-distinct' if distinct else ''}.json"
     subprocess.run(
-        [sys.executable, __file__, "--generate", str(pact), "--interactions", str(count)],
+        [
+            sys.executable,
+            __file__,
+            "--generate",
+            str(pact),
+            "--interactions",
+            str(count),
+            *(["--distinct"] if distinct else []),
+        ],
         check=True,
     )
     return folder / ADYEN.name, pact
@@ -246,9 +263,14 @@ def swagger_mock_validator(prefix: Path = NPM_PREFIX) -> Peer:
 
 
 def peer_verdict(exit_code: int, stdout: bytes, stderr: bytes) -> str | None:
-    """A run counts only when the peer gave a verdict (it crashes on some specs, exit 1)."""
+    """A run counts only when the peer gave a verdict (it crashes on some specs, exit 1).
+
+    Its verdict is the sentence `Mock file "..." is [not] compatible with spec file "..."`;
+    an incompatible pact also ends in a stack trace (that is how it exits 1), a crash ends in
+    one without the sentence.
+    """
     output = stdout + stderr
-    if b"\n    at " in output or b"compatible with spec file" not in output:
+    if b"compatible with spec file" not in output:
         first = (stderr or stdout).decode("utf-8", "replace").strip().splitlines()[:1]
         return f"no verdict: {first[0][:120] if first else 'no output'}"
     return None
@@ -285,14 +307,20 @@ def tools_for(spec: Path, pact: Path, timeout: float) -> list[Tool]:
 
 
 def engine_seconds(spec: Path, pact: Path) -> dict[str, Any]:
-    """apigov's own time in a subprocess: loading, then the check alone."""
+    """apigov's own time in a subprocess, phase by phase, as the command runs them (the cycle
+    collector paused): loading the spec, loading the pact, the check (reading the pact's
+    interactions, checking them, locating the findings) and writing the JSON report."""
     code = (
-        "import time,json,collections;t0=time.perf_counter();"
+        "import gc,time,json,collections,resource;gc.disable();t0=time.perf_counter();"
         "from apigov.spec.loader import Loader;from apigov.pact.compat import check_compatibility;"
-        f"l=Loader();s=l.load({str(spec)!r});p=l.load({str(pact)!r});t1=time.perf_counter();"
-        "f=check_compatibility(p,s);t2=time.perf_counter();"
+        "from apigov.findings import Report;from apigov.report import render;"
+        f"l=Loader();s=l.load({str(spec)!r});t1=time.perf_counter();"
+        f"p=l.load({str(pact)!r});t2=time.perf_counter();"
+        "f=check_compatibility(p,s);t3=time.perf_counter();"
+        "render(Report('compat',f),'json');t4=time.perf_counter();"
         "c=collections.Counter(x.id for x in f);"
-        "print(json.dumps({'load':t1-t0,'check':t2-t1,'findings':dict(c)}))"
+        "print(json.dumps({'spec':t1-t0,'load':t2-t1,'check':t3-t2,'report':t4-t3,"
+        "'peak_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,'findings':dict(c)}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(out.stdout)
@@ -303,35 +331,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
     parser.add_argument("--interactions", type=int, default=DEFAULT_INTERACTIONS)
+    parser.add_argument(
+        "--distinct", action="store_true", help="every interaction's bodies differ (no reuse)"
+    )
     parser.add_argument("--peer-timeout", type=float, default=300.0)
     parser.add_argument("--no-warmup", action="store_true", help="skip the warm-up runs")
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.generate is not None:
         # Pretty-printed, as pact libraries write them (and so findings have short lines).
-        args.generate.write_text(json.dumps(generate_pact(ADYEN, args.interactions), indent=2))
+        pact = generate_pact(ADYEN, args.interactions, distinct=args.distinct)
+        args.generate.write_text(json.dumps(pact, indent=2))
         spec = without_discriminators(json.loads(ADYEN.read_text(encoding="utf-8")))
         (args.generate.parent / ADYEN.name).write_text(json.dumps(spec, indent=2))
         return 0
     with tempfile.TemporaryDirectory(prefix="apigov-bench-compat-") as temporary:
         started = time.perf_counter()
-        spec, pact = prepare(args.interactions, Path(temporary))
+        spec, pact = prepare(args.interactions, Path(temporary), distinct=args.distinct)
         say(
             f"generated {args.interactions:,} interactions in {time.perf_counter() - started:.1f} s"
         )
         engine = engine_seconds(spec, pact)
-        say(f"apigov engine: load {engine['load']:.2f} s, check {engine['check']:.2f} s")
+        say(
+            f"apigov in-process: imports and spec {engine['spec']:.2f} s, pact load "
+            f"{engine['load']:.2f} s, check {engine['check']:.2f} s, report "
+            f"{engine['report']:.2f} s, peak {engine['peak_mb']:.0f} MB"
+        )
         bench = run_benchmark(
             "compat",
             tools_for(spec, pact, args.peer_timeout),
             runs=args.runs,
             warmup=not args.no_warmup,
-            input_label=f"{spec.name} + {args.interactions:,} interactions",
+            input_label=f"{spec.name} + {args.interactions:,} interactions"
+            + (" (distinct bodies)" if args.distinct else ""),
             progress=say,
         )
         bench.extra["engine"] = engine
         print(format_table(bench))
-        path = save_results("compat", [bench], extra={"interactions": args.interactions})
+        path = save_results(
+            "compat",
+            [bench],
+            extra={"interactions": args.interactions, "distinct": args.distinct},
+        )
         say(f"results: {path.relative_to(REPO)}")
     return 0
 

@@ -9,20 +9,23 @@ Cases:
   tightened, enum values added: a few hundred changes), written as YAML like the original;
 - ``adyen``: the corpus's Adyen Checkout v71 (0.9 MB JSON) against a variant of it (the corpus
   has no v70);
+- ``one-change``: apigov alone, openai against a copy with one edit (a typical pull request);
 - ``scaling``: apigov alone on generated documents of 1,000 … 8,000 paths against a variant of
   each, to show that the comparison grows linearly with the number of paths.
 
 Peers are installed on demand into ``bench/.peers/`` (git-ignored): ``@redocly/cli`` with npm.
 Every case runs in the same harness round (``bench/harness.py``): ratios are peer median /
 apigov median (> 1: apigov is faster). The engine's own time (load excluded, best of three)
-is measured in a child process (``engine_seconds``). Variants are written with PyYAML (installed
-with the project's dependencies). Results go to ``bench/results/diff-<timestamp>.json``.
+is measured in a child process (``engine_seconds``), with peak RSS and the traced Python
+heap. Variants are written with PyYAML (installed with the project's dependencies). Results
+go to ``bench/results/diff-<timestamp>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -45,6 +48,10 @@ CASES: dict[str, Path] = {
     "adyen": CORPUS / "adyen" / "CheckoutService-v71.json",
 }
 DIFF_EXIT_CODES = frozenset({0, 1})  # 1: breaking changes found, an answer like 0
+# An installed apigov runs from compiled bytecode; an environment with PYTHONDONTWRITEBYTECODE
+# set would make every run compile apigov's sources again (0.15 s of CPU). The warm-up run
+# writes the bytecode under bench/.peers/, outside the source tree.
+INSTALLED_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(PEERS / "pycache")}
 SCALING_SIZES = (1000, 2000, 4000, 8000)
 
 
@@ -226,6 +233,7 @@ def tools_for(base: Path, head: Path, timeout: float) -> list[Tool]:
             [*apigov_prefix(), "diff", str(base), str(head), "--format", "json"],
             timeout=timeout,
             ok_exit_codes=DIFF_EXIT_CODES,
+            env=INSTALLED_BYTECODE,
         )
     ]
     prefix, why = redocly()
@@ -242,28 +250,65 @@ def tools_for(base: Path, head: Path, timeout: float) -> list[Tool]:
     return tools
 
 
+ENGINE_CODE = """
+import json, os, resource, sys, time, tracemalloc
+from apigov.spec.loader import Loader
+from apigov.diff import diff_specs
+base_path, head_path = sys.argv[1], sys.argv[2]
+imported_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+t0 = time.perf_counter(); loader = Loader()
+base = loader.load(base_path); head = loader.load(head_path)
+t1 = time.perf_counter(); best = 1e9
+for _ in range(3):
+    s = time.perf_counter(); result = diff_specs(base, head)
+    best = min(best, time.perf_counter() - s)
+peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+# The Python heap of load + compare, traced in a second pass (tracing slows it down).
+del base, head, result, loader
+tracemalloc.start()
+loader = Loader(); base = loader.load(base_path); head = loader.load(head_path)
+# Retained after load: both documents as Python objects. (The load's own traced peak is not
+# reported: reading a file asks for a max-size buffer that is never touched, so it counts
+# 64 MB that never becomes resident.)
+loaded = tracemalloc.get_traced_memory()[0]
+tracemalloc.reset_peak()
+result = diff_specs(base, head)
+heap_peak = tracemalloc.get_traced_memory()[1]
+size = os.path.getsize(base_path) + os.path.getsize(head_path)
+print(json.dumps({
+    "load": t1 - t0, "compare": best, "changes": len(result.changes),
+    "schema_visits": result.schema_visits, "input_mb": size / 1e6,
+    "rss_after_imports_mb": imported_rss, "rss_peak_mb": peak_rss,
+    "heap_after_load_mb": loaded / 1e6, "heap_peak_mb": heap_peak / 1e6,
+}))
+"""
+
+
 def engine_seconds(base: Path, head: Path) -> dict[str, float]:
-    """Load and comparison timed apart, in a child process (best of 3 comparisons)."""
-    code = (
-        "import sys, time, json\n"
-        "from apigov.spec.loader import Loader\n"
-        "from apigov.diff import diff_specs\n"
-        "t0 = time.perf_counter(); loader = Loader()\n"
-        "base = loader.load(sys.argv[1]); head = loader.load(sys.argv[2])\n"
-        "t1 = time.perf_counter(); best = 1e9\n"
-        "for _ in range(3):\n"
-        "    s = time.perf_counter(); result = diff_specs(base, head)\n"
-        "    best = min(best, time.perf_counter() - s)\n"
-        "print(json.dumps({'load': t1 - t0, 'compare': best, 'changes': len(result.changes),"
-        " 'schema_visits': result.schema_visits}))\n"
-    )
+    """Load and comparison timed apart, in a child process (best of 3 comparisons), with the
+    memory they take: peak RSS (the process's, imports included) and the traced Python heap."""
     out = subprocess.run(
-        [sys.executable, "-c", code, str(base), str(head)],
+        [sys.executable, "-c", ENGINE_CODE, str(base), str(head)],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **INSTALLED_BYTECODE},
     )
     return dict(json.loads(out.stdout))
+
+
+def one_change_pair(source: Path) -> tuple[Path, Path]:
+    """`source` against a copy with one edit (the first `maxLength` value): a typical pull
+    request, where almost everything is unchanged."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    head = WORK / f"one-change-{source.name}"
+    if not head.exists():
+        text = source.read_text(encoding="utf-8")
+        at = text.index("maxLength")
+        value = text.index(":", at) + 1
+        end = min(i for i in (text.find(",", value), text.find("\n", value)) if i >= 0)
+        head.write_text(text[:value] + " 7" + text[end:], encoding="utf-8")
+    return source, head
 
 
 # --------------------------------------------------------------------------- main
@@ -277,13 +322,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
-    parser.add_argument("--cases", nargs="*", default=[*CASES, "scaling"])
+    parser.add_argument("--cases", nargs="*", default=[*CASES, "one-change", "scaling"])
     parser.add_argument("--peer-timeout", type=float, default=120.0)
     args = parser.parse_args(args_list)
     benches: list[BenchResult] = []
     engine: dict[str, Any] = {}
     for case in args.cases:
-        if case == "scaling":
+        if case in ("scaling", "one-change"):
             continue
         base, head = prepare_pair(case, CASES[case])
         engine[case] = engine_seconds(base, head)
@@ -298,6 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(format_table(bench), flush=True)
         benches.append(bench)
+    if "one-change" in args.cases:
+        # No peer run: this case shows what the engine's skipping of unchanged parts buys.
+        base, head = one_change_pair(CASES["openai"])
+        engine["one-change"] = engine_seconds(base, head)
+        say(f"== one-change (openai): engine {engine['one-change']}")
     if "scaling" in args.cases:
         rows = []
         for size in SCALING_SIZES:

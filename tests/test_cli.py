@@ -134,3 +134,70 @@ def test_version() -> None:
     from apigov import __version__
 
     assert result.stdout.strip() == f"apigov {__version__}"
+
+
+def test_the_lazy_command_table_names_every_command() -> None:
+    import typer.main
+
+    from apigov.cli.app import COMMAND_GROUPS, COMMANDS, build_app
+
+    def names(app: typer.Typer) -> set[str]:
+        group = typer.main.get_command(app)
+        assert isinstance(group, typer.main.TyperGroup)
+        return set(group.commands)
+
+    table = set(COMMANDS) | {name for names in COMMAND_GROUPS.values() for name in names}
+    assert names(build_app()) == table
+    for name in table:  # each command alone is there when the app is built for it
+        assert name in names(build_app(name))
+
+
+def test_a_command_imports_only_what_it_needs(tmp_path: Path) -> None:
+    # One run of `apigov lint` does not import the registry, the fuzzer or the diff engine.
+    script = (
+        "import sys\n"
+        "from apigov.cli.app import main\n"
+        "try:\n"
+        f"    main(['lint', {str(CONTRACTS / 'orders' / 'openapi.yaml')!r}, '-o', '/dev/null'])\n"
+        "except SystemExit as end:\n"
+        "    code = end.code\n"
+        "heavy = sorted(m for m in sys.modules if m.startswith(\n"
+        "    ('apigov.registry', 'apigov.fuzz', 'apigov.diff', 'apigov.pact', 'sqlalchemy')))\n"
+        "print(code, heavy)\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "0 []", result.stdout + result.stderr
+
+
+def test_output_to_a_pipe_or_a_link_writes_through_it(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    # A FIFO stands for /dev/null, /dev/stderr or a pipe another process reads: the report is
+    # written into it, and it is still a FIFO afterwards (renaming over it would replace it).
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    run = run_apigov("validate", str(CONTRACTS / "orders" / "openapi.yaml"), "-o", str(fifo))
+    reader.join(timeout=60)
+    assert run.code == 0, run.stderr
+    assert fifo.is_fifo()
+    assert received == [b"No problems found in 1 document.\n"]
+
+    # A symbolic link stays a link; the file it points to gets the report.
+    target = tmp_path / "reports" / "latest.txt"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "latest-link.txt"
+    link.symlink_to(target)
+    run = run_apigov("validate", str(CONTRACTS / "orders" / "openapi.yaml"), "-o", str(link))
+    assert run.code == 0, run.stderr
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == received[0].decode("utf-8")

@@ -18,7 +18,9 @@ Fixtures:
   (`apigov.pact.verify`), fails the test with every mismatch when any interaction fails, and
   returns the `VerificationRun`. Provider states go to `states` (marker or argument): a mapping
   of state name to a function taking the state's params; a state with no entry fails the
-  interaction.
+  interaction. Message interactions are verified when `messages` is given: a function
+  `(description, states) -> (contents, metadata)` (states as `{"name", "params"}` objects), or
+  the URL of the app's message endpoint (a path such as "/_pact/messages" is on the served app).
 - `apigov_compat(**overrides)`: checks the pacts against `spec` without running anything
   (`apigov.pact.compat`), fails the test on errors, and returns the findings.
 
@@ -52,8 +54,9 @@ STOP_TIMEOUT = 10.0
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(name, pacts='contracts', app=None, spec=None, states=None, headers=None, "
-        "timeout=10): the provider a test verifies pacts for (apigov's pytest plugin)",
+        f"{MARKER}(name, pacts='contracts', app=None, spec=None, states=None, messages=None, "
+        "headers=None, timeout=10): the provider a test verifies pacts for (apigov's pytest "
+        "plugin)",
     )
 
 
@@ -201,8 +204,8 @@ def apigov_provider_server(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def apigov_verify(request: pytest.FixtureRequest) -> Callable[..., VerificationRun]:
     """Call it to replay the provider's pacts against its served app (fails the test on any
-    mismatch); keyword arguments override the marker's: name, pacts, states, headers, timeout,
-    base_url (verify a server you started yourself)."""
+    mismatch); keyword arguments override the marker's: name, pacts, states, messages, headers,
+    timeout, base_url (verify a server you started yourself)."""
 
     def verify(**overrides: Any) -> VerificationRun:
         from apigov.findings import Level
@@ -215,6 +218,16 @@ def apigov_verify(request: pytest.FixtureRequest) -> Callable[..., VerificationR
         base_url = settings.get("base_url") or request.getfixturevalue("apigov_provider_server")
         pacts = _load_pacts(request.config.rootpath, settings.get("pacts", "contracts"), provider)
         headers = tuple((settings.get("headers") or {}).items())
+        messages = settings.get("messages")
+        message_url: str | None = None
+        producer = None
+        if isinstance(messages, str):
+            # A path is on the served app; anything else is a URL of its own.
+            message_url = base_url.rstrip("/") + messages if messages.startswith("/") else messages
+        elif messages is not None:
+            if not callable(messages):
+                raise pytest.UsageError("messages=... must be a function or a URL")
+            producer = messages
         run = verify_pacts(
             pacts,
             VerifySettings(
@@ -222,8 +235,10 @@ def apigov_verify(request: pytest.FixtureRequest) -> Callable[..., VerificationR
                 base_url=base_url,
                 headers=headers,
                 timeout=float(settings.get("timeout", 10)),
+                message_url=message_url,
             ),
             state_handler=_states_handler(settings.get("states")),
+            message_producer=producer,
         )
         failures = [f for f in run.findings() if f.level is Level.ERROR]
         if failures:

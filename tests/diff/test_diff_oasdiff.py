@@ -5,6 +5,12 @@ The verdict is "breaking" when one of them is ERR in oasdiff's rules.tsv. oasdif
 often use one schema in both a request and a response while the test expects only one side,
 so apigov's changes are compared on the side(s) the expected ids name. Agreement is a ratchet:
 raise the floor when the engine improves, never lower it.
+
+Two corrections make the expected verdict the one oasdiff's own test states (each listed below
+with its reason, checked against the Go test): ids a test names only to assert that they are
+*not* reported, and tests that run a single oasdiff check on a fixture that changes more than
+that check looks at (apigov's changes are then compared for the same keyword only). Where the
+two tools still disagree on purpose, docs/diff.md says why.
 """
 
 from __future__ import annotations
@@ -21,7 +27,49 @@ from apigov.spec.model import ApiSpec
 from helpers import SHARED
 
 OASDIFF = SHARED / "conformance" / "oasdiff"
-AGREEMENT_FLOOR = 196
+AGREEMENT_FLOOR = 215
+
+# Ids the Go test names only in `require.NotEqual` / `require.False(containsId(...))`.
+ASSERTED_ABSENT: dict[str, frozenset[str]] = {
+    "TestRequestPropertyAllOfAdded_AnnotationOnly_EmitsInfo": frozenset(
+        {"request-body-all-of-added"}
+    ),
+    "TestRequestPropertyAllOfAdded_AnnotationOnly_AtProperty_EmitsInfo": frozenset(
+        {"request-property-all-of-added"}
+    ),
+    # "refactoring an anyOf branch from inline enum to an equivalent $ref is not breaking"
+    "TestRequestPropertyAnyOfInlineEnumRefactorToRef": frozenset(
+        {"request-property-any-of-added", "request-property-any-of-removed"}
+    ),
+}
+
+# Tests that run one oasdiff check (`singleCheckConfig`) on a fixture holding other changes:
+# the keyword (an apigov id fragment) that check looks at. The contains fixtures change
+# minContains and maxContains together; the contentSchema ones also change contentMediaType
+# and contentEncoding; the request-body default one also removes a media type.
+FOCUS: dict[str, str] = {
+    **{
+        test: "-min-contains-"
+        for test in (
+            "TestRequestBodyMinContainsDecreased",
+            "TestRequestPropertyMinContainsDecreased",
+            "TestResponseBodyMinContainsIncreased",
+            "TestResponsePropertyMinContainsIncreased",
+        )
+    },
+    **{
+        test: "-max-contains-"
+        for test in (
+            "TestRequestBodyMaxContainsIncreased",
+            "TestRequestPropertyMaxContainsIncreased",
+            "TestResponseBodyMaxContainsDecreased",
+            "TestResponsePropertyMaxContainsDecreased",
+        )
+    },
+    "TestRequestBodyContentSchemaRemoved": "-content-schema-",
+    "TestResponseBodyContentSchemaAdded": "-content-schema-",
+    "TestRequestBodyDefaultValueChanged": "-default-",
+}
 
 
 def _levels() -> dict[str, str]:
@@ -55,13 +103,17 @@ def test_diff_agrees_with_oasdiff_breaking_verdicts() -> None:
         if len(documents) != 2:
             continue
         changes = _diff(OASDIFF / documents[0], OASDIFF / documents[1])
-        sides = {_side(i) for i in case["ids"]}
+        test = case["test"]
+        named = [i for i in case["ids"] if i not in ASSERTED_ABSENT.get(test, frozenset())]
+        sides = {_side(i) for i in named}
         if "" not in sides:
             changes = [c for c in changes if _side(c.id) in sides]
-        expected = any(levels.get(i) == "ERR" for i in case["ids"])
+        if test in FOCUS:
+            changes = [c for c in changes if FOCUS[test] in c.id]
+        expected = any(levels.get(i) == "ERR" for i in named)
         found = any(c.level.value == "error" for c in changes)
         if expected == found:
             agree += 1
         else:
-            disagreements.append(case["test"])
+            disagreements.append(test)
     assert agree >= AGREEMENT_FLOOR, f"{agree} agree; disagree: {disagreements}"

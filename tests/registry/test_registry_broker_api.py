@@ -217,19 +217,19 @@ def test_publishing_refuses_what_is_not_a_pact_of_the_publishing_consumer(
     assert _registry(client).version("orders", "1.0.0") is None
 
 
-def test_tags_are_accepted_but_reported_as_not_stored(client: TestClient) -> None:
+def test_tags_sent_with_a_publication_are_stored_on_the_version(client: TestClient) -> None:
     answer = _publish(
         client,
         "orders",
         "1.0.0",
         _contract("orders", "payments", _pact("orders", "payments", "pay")),
-        tags=["prod", "v1"],
+        tags=["v1", "prod"],
     )
     assert answer.status_code == 200
-    assert {
-        "type": "warning",
-        "text": "Tags are not stored (apigov versions have branches, not tags): prod, v1",
-    } in answer.json()["notices"]
+    assert {"type": "success", "text": "Tagged orders version 1.0.0: v1, prod"} in answer.json()[
+        "notices"
+    ]
+    assert _registry(client).version_tags("orders", "1.0.0") == ["prod", "v1"]
 
 
 # ---- pacts for verification ----------------------------------------------------------------
@@ -340,15 +340,14 @@ def test_latest_provider_pacts_link_the_newest_pact_of_each_consumer(fleet: Test
     ]
 
 
-def test_tag_selectors_are_refused(fleet: TestClient) -> None:
+def test_fallback_tag_selectors_are_refused(fleet: TestClient) -> None:
     answer = fleet.post(
         "/pacts/provider/payments/for-verification",
-        json={"consumerVersionSelectors": [{"tag": "prod", "latest": True}]},
+        json={"consumerVersionSelectors": [{"tag": "prod", "fallbackTag": "main", "latest": True}]},
     )
     assert answer.status_code == 400
     assert answer.json()["errors"]["consumerVersionSelectors"] == [
-        "selector 'tag' is not supported: apigov versions have branches, not tags "
-        "(use 'branch' or 'mainBranch')"
+        "selector 'fallbackTag' is not supported: use two selectors, one per tag"
     ]
 
 

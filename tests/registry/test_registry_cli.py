@@ -161,10 +161,10 @@ def test_registry_migrate(tmp_path: Path) -> None:
     first = run_apigov("registry", "migrate", *at)
     assert (first.code, first.stdout) == (
         0,
-        "Registry schema migrated from empty to revision 0002.\n",
+        "Registry schema migrated from empty to revision 0003.\n",
     )
     again = run_apigov("registry", "migrate", *at)
-    assert (again.code, again.stdout) == (0, "Registry schema is up to date (revision 0002).\n")
+    assert (again.code, again.stdout) == (0, "Registry schema is up to date (revision 0003).\n")
 
 
 def test_verification_evidence_from_the_command_line(tmp_path: Path) -> None:

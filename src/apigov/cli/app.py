@@ -2,45 +2,52 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
 from apigov import __version__
-from apigov.cli.check import check
-from apigov.cli.compat import compat
-from apigov.cli.diff import register as register_diff_commands
-from apigov.cli.fuzz import fuzz
-from apigov.cli.graph import graph
-from apigov.cli.init import init
-from apigov.cli.lint import lint
-from apigov.cli.registry import register as register_registry_commands
-from apigov.cli.validate import validate
-from apigov.cli.verify import verify
 from apigov.spec.errors import InputError, UnreachableError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNREACHABLE = 0, 1, 2, 3
 
-app = typer.Typer(
-    name="apigov",
-    help="Contract testing and API governance for fleets of microservices.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-app.command(name="validate")(validate)
+# Every command, by name, as "module:function". Modules are imported only for the command that
+# runs (all of them for --help): importing every command's dependencies cost each run about
+# 0.1 s and 10 MB before it did anything.
 # Each capability registers its command (or command group) below, one line each.
-app.command(name="verify")(verify)
-app.command(name="check")(check)
-app.command(name="graph")(graph)
-app.command(name="init")(init)
-app.command(name="lint")(lint)
-app.command(name="compat")(compat)
-app.command(name="fuzz")(fuzz)
-register_diff_commands(app)
-register_registry_commands(app)
+COMMANDS: dict[str, str] = {
+    "validate": "apigov.cli.validate:validate",
+    "verify": "apigov.cli.verify:verify",
+    "check": "apigov.cli.check:check",
+    "graph": "apigov.cli.graph:graph",
+    "init": "apigov.cli.init:init",
+    "lint": "apigov.cli.lint:lint",
+    "compat": "apigov.cli.compat:compat",
+    "fuzz": "apigov.cli.fuzz:fuzz",
+}
+# Modules that register several commands at once ("module:register"), with the names they add.
+COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
+    "apigov.cli.diff:register": ("diff", "changelog"),
+    "apigov.cli.registry:register": (
+        "publish",
+        "record-deployment",
+        "record-undeployment",
+        "record-release",
+        "record-verification",
+        "can-i-deploy",
+        "registry",
+    ),
+}
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, _, name = target.partition(":")
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
 
 
 def _version(value: bool) -> None:
@@ -49,7 +56,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
@@ -58,13 +64,61 @@ def _root(
     """Contract testing and API governance for fleets of microservices."""
 
 
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command line with every command, or with only the command `only` (and the commands
+    registered beside it), which is all one run needs."""
+    from apigov.cli.registry_options import offer_registry_token
+
+    app = typer.Typer(
+        name="apigov",
+        help="Contract testing and API governance for fleets of microservices.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(_root)
+    for name, target in COMMANDS.items():
+        if only is None or only == name:
+            app.command(name=name)(_load(target))
+    for register, names in COMMAND_GROUPS.items():
+        if only is None or only in names:
+            _load(register)(app)
+    # Last: every command registered so far that takes --registry is given --registry-token.
+    offer_registry_token(app)
+    return app
+
+
+def _command_named_in(args: list[str]) -> str | None:
+    """The command the arguments name, if they name a known one before any option."""
+    for arg in args:
+        if arg.startswith("-"):
+            return None  # `apigov --help`, `apigov --version`: the whole app answers
+        known = arg in COMMANDS or any(arg in names for names in COMMAND_GROUPS.values())
+        return arg if known else None
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    # `from apigov.cli.app import app`: the whole command line, built on first use.
+    if name == "app":
+        global _whole_app
+        if _whole_app is None:
+            _whole_app = build_app()
+        return _whole_app
+    raise AttributeError(name)
+
+
+_whole_app: typer.Typer | None = None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every failure ends as one line on stderr and a documented exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         # Standalone mode: typer itself turns usage errors into exit 2 and `Exit` into its code.
-        app(args=args, prog_name="apigov")
+        build_app(_command_named_in(args))(args=args, prog_name="apigov")
     except InputError as error:
         _fail(str(error), EXIT_INPUT, debug)
     except UnreachableError as error:

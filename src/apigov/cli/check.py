@@ -22,7 +22,7 @@ from apigov.cli.options import (
     make_limits,
 )
 from apigov.cli.output import emit
-from apigov.cli.registry import RegistryOption
+from apigov.cli.registry_options import RegistryOption
 from apigov.spec.loader import Loader
 from apigov.spec.sources import display_name
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from apigov.cli.collector import without_cycle_collection
 from apigov.cli.options import (
+    ConfigOption,
+    ConfiguredFailOnOption,
     DebugOption,
-    FailOn,
-    FailOnOption,
     FormatOption,
     MaxDepthOption,
     MaxSizeOption,
@@ -17,6 +19,7 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
+    fail_threshold,
     make_limits,
 )
 from apigov.cli.output import emit
@@ -48,11 +51,12 @@ def compat(
     ],
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
-    fail_on: FailOnOption = FailOn.error,
+    fail_on: ConfiguredFailOnOption = None,
     max_size: MaxSizeOption = "64M",
     max_depth: MaxDepthOption = 256,
     allow_remote_refs: RemoteRefsOption = False,
     root: RootOption = None,
+    config_file: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Check that every interaction of each pact is one the provider's spec allows.
@@ -61,11 +65,26 @@ def compat(
     read with Pact's subset semantics (fields the consumer leaves out are fine, every field it
     names must be documented with a compatible type).
     """
+    from apigov.config import load_config
+
+    threshold = fail_threshold(fail_on, load_config(config_file))
+    with without_cycle_collection():
+        limits = make_limits(max_size, max_depth, allow_remote_refs)
+        _run(pacts, spec_target, fmt, output, threshold, Loader(limits, root=root))
+
+
+def _run(
+    pacts: list[str],
+    spec_target: str,
+    fmt: OutputFormat,
+    output: Path | None,
+    threshold: str,
+    loader: Loader,
+) -> None:
     # Imported on use: every other command would otherwise pay for the pact engine's import.
     from apigov.pact.asyncapi import check_message_compatibility
     from apigov.pact.compat import check_compatibility
 
-    loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
     spec = loader.load(spec_target)
     if not isinstance(spec, ApiSpec | AsyncApiSpec):
         raise InputError(spec.name, "--spec must name an OpenAPI or AsyncAPI document")
@@ -84,4 +103,4 @@ def compat(
             report.findings.extend(check_compatibility(document, spec))
     if len(report.inputs) == 1:
         raise InputError(", ".join(pacts), "no pact files among the arguments")
-    emit(report, fmt.value, output, fail_on.value)
+    emit(report, fmt.value, output, threshold)

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 import orjson
 import typer
 
+from apigov.cli.collector import without_cycle_collection
 from apigov.cli.options import (
     ConfigOption,
+    ConfiguredFailOnOption,
     DebugOption,
     FailOn,
-    FailOnOption,
     FormatOption,
     MaxDepthOption,
     MaxSizeOption,
@@ -25,10 +26,11 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
+    fail_threshold,
     make_limits,
 )
 from apigov.cli.output import emit, write_atomically
-from apigov.cli.registry import RegistryOption
+from apigov.cli.registry_options import RegistryOption
 from apigov.config import Config, load_config
 from apigov.findings import Report
 from apigov.registry.refs import parse_registry_ref
@@ -313,7 +315,7 @@ def _run(
     head: str | None,
     fmt: OutputFormat,
     output: Path | None,
-    fail_on: FailOn,
+    fail_on: FailOn | None,
     policy: Path | None,
     ignore: Path | None,
     max_size: str,
@@ -346,7 +348,7 @@ def _run(
     rules = _policy(loader, policy, ignore)
     pacts = _load_pacts(loader, consumers) if consumers else None
     report = Report(command=command)
-    with ExitStack() as stack:
+    with without_cycle_collection(), ExitStack() as stack:
         inputs = _Inputs(loader, limits, registry, stack)
         for base_target, head_target in pairs:
             base_spec, head_spec = inputs.spec(base_target), inputs.spec(head_target)
@@ -366,7 +368,7 @@ def _run(
             )
             report.findings.extend(one.findings)
             report.inputs.extend(one.inputs)
-    emit(report, fmt.value, output, fail_on.value)
+    emit(report, fmt.value, output, fail_threshold(fail_on, config))
 
 
 def diff(
@@ -374,7 +376,7 @@ def diff(
     head: SpecArgument = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
-    fail_on: FailOnOption = FailOn.error,
+    fail_on: ConfiguredFailOnOption = None,
     policy: PolicyOption = None,
     ignore: IgnoreOption = None,
     base_ref: BaseRefOption = None,
@@ -421,7 +423,7 @@ def changelog(
     head: SpecArgument = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
-    fail_on: FailOnOption = FailOn.error,
+    fail_on: ConfiguredFailOnOption = None,
     policy: PolicyOption = None,
     ignore: IgnoreOption = None,
     base_ref: BaseRefOption = None,

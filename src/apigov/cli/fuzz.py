@@ -16,9 +16,8 @@ import typer
 
 from apigov.cli.options import (
     ConfigOption,
+    ConfiguredFailOnOption,
     DebugOption,
-    FailOn,
-    FailOnOption,
     FormatOption,
     MaxDepthOption,
     MaxSizeOption,
@@ -26,10 +25,11 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
+    fail_threshold,
     make_limits,
 )
 from apigov.cli.output import emit, write_atomically
-from apigov.cli.registry import RegistryOption
+from apigov.cli.registry_options import RegistryOption
 from apigov.config import Config, load_config
 from apigov.findings import Report
 from apigov.fuzz import FuzzSettings, TargetSafety, baseline_text, is_production, load_baseline
@@ -179,7 +179,7 @@ def fuzz(
     config_file: ConfigOption = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
     output: OutputOption = None,
-    fail_on: FailOnOption = FailOn.error,
+    fail_on: ConfiguredFailOnOption = None,
     max_size: MaxSizeOption = "64M",
     max_depth: MaxDepthOption = 256,
     allow_remote_refs: RemoteRefsOption = False,
@@ -194,6 +194,7 @@ def fuzz(
     registry as evidence that can-i-deploy policies can require (fuzz@ENV).
     """
     config = load_config(config_file)
+    threshold = fail_threshold(fail_on, config)
     limits = make_limits(max_size, max_depth, allow_remote_refs)
     loader = Loader(limits, root=root)
     ref = parse_registry_ref(spec)
@@ -281,7 +282,7 @@ def fuzz(
                 env,
                 outcome.run,
                 outcome.report.findings,
-                fail_on.value,
+                threshold,
                 baseline_hidden=outcome.baseline_hidden,
                 actor=recorded_by or default_actor(),
             )
@@ -289,7 +290,7 @@ def fuzz(
             sys.stderr.write(
                 f"Recorded fuzz run #{stored.id} of {service}@{version} in {env}: {state}.\n"
             )
-    emit(outcome.report, fmt.value, output, fail_on.value)
+    emit(outcome.report, fmt.value, output, threshold)
 
 
 def _load_ref(

@@ -26,8 +26,19 @@ def emit(report: Report, fmt: str, output: Path | None, fail_on: str) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Never leave a half-written report behind: write a temporary file, then rename it."""
-    folder = path.parent if str(path.parent) else Path()
+    """Never leave a half-written report behind: write a temporary file, then rename it.
+
+    Only regular files are replaced that way. A device, pipe or socket (`-o /dev/null`,
+    `-o /dev/stderr`, a FIFO another process reads) is written to as it is: renaming a file
+    over it would replace the device itself. A symbolic link keeps being a link; the file it
+    points to is the one replaced.
+    """
+    path = path.resolve()
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
+    folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -22,6 +22,7 @@ from apigov.cli.options import (
     RootOption,
 )
 from apigov.cli.output import emit
+from apigov.cli.registry_options import RegistryOption
 from apigov.config import load_config
 from apigov.findings import Finding, Level, Report, fails
 from apigov.registry import open_registry
@@ -33,17 +34,6 @@ from apigov.registry.publishing import collect_service_folder
 from apigov.spec.loader import Loader
 from apigov.spec.sources import display_name
 
-RegistryOption = Annotated[
-    str | None,
-    typer.Option(
-        "--registry",
-        envvar="APIGOV_REGISTRY",
-        help="A registry file path, or a database URL (sqlite:///..., postgresql://...). "
-        "Default: .apigov/registry.db",
-        metavar="LOCATION",
-        show_default=False,
-    ),
-]
 TargetOption = Annotated[
     str,
     typer.Option("--target", help="Where in the environment (a cluster, a region, an instance)."),
@@ -56,6 +46,15 @@ def publish(
     version: Annotated[str, typer.Option("--version", help="The version being published.")],
     branch: Annotated[str | None, typer.Option("--branch", help="The version's branch.")] = None,
     commit: Annotated[str | None, typer.Option("--commit", help="The version's commit.")] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            help="Tag the version (repeatable; consumer version selectors pick by tag). "
+            "Republishing the same content may add tags.",
+            metavar="TAG",
+        ),
+    ] = None,
     root: RootOption = None,
     registry: RegistryOption = None,
     fmt: FormatOption = OutputFormat.text,  # type: ignore[attr-defined]
@@ -99,6 +98,7 @@ def publish(
             branch=branch,
             commit=commit,
             metadata=collected.metadata,
+            tags=tags or (),
         )
     except VersionConflictError as conflict:
         report.findings.append(
@@ -328,6 +328,39 @@ def migrate_command(registry: RegistryOption = None, debug: DebugOption = False)
         typer.echo(f"Registry schema is up to date (revision {after}).")
     else:
         typer.echo(f"Registry schema migrated from {before or 'empty'} to revision {after}.")
+
+
+service_app = typer.Typer(
+    name="service", help="Settings of one service.", no_args_is_help=True, rich_markup_mode=None
+)
+
+
+@service_app.command(name="set")
+def service_set(
+    service: Annotated[str, typer.Argument(help="The service.")],
+    main_branch: Annotated[
+        str | None,
+        typer.Option(
+            "--main-branch",
+            help="The branch the Pact Broker's mainBranch selector means for this service.",
+            metavar="BRANCH",
+        ),
+    ] = None,
+    registry: RegistryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Change a service's settings (now: its main branch; default main or master)."""
+    if main_branch is None:
+        raise typer.BadParameter("nothing to set: give --main-branch BRANCH")
+    store = open_registry(registry)
+    try:
+        store.set_main_branch(service, main_branch)
+    finally:
+        store.close()
+    typer.echo(f"Set the main branch of {service} to {main_branch}.")
+
+
+registry_app.add_typer(service_app)
 
 
 def _default() -> str:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from apigov.cli.options import DebugOption
-from apigov.cli.registry import RegistryOption
+from apigov.cli.registry_options import RegistryOption
 from apigov.spec.errors import InputError
 
 

@@ -10,7 +10,7 @@ minimal base/head example (an OpenAPI 3.0 document pair) that the test suite run
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +23,25 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One change id: its default level, what it means, and an example pair that triggers it."""
+    """One change id: its default level, what it means, and an example pair that triggers it.
+
+    The example documents are built when asked for (`base`, `head`): a diff run needs only
+    the levels, and building some 700 example pairs would add to every run's start-up.
+    """
 
     id: str
     level: Level
     doc: str
     area: str
-    base: Json
-    head: Json
+    example: Callable[[], tuple[Json, Json]]
+
+    @property
+    def base(self) -> Json:
+        return self.example()[0]
+
+    @property
+    def head(self) -> Json:
+        return self.example()[1]
 
     def to_dict(self) -> Json:
         return {"id": self.id, "level": self.level.value, "area": self.area, "doc": self.doc}
@@ -235,7 +246,8 @@ SCHEMA_ACTIONS: list[SchemaAction] = [
     SchemaAction(
         "const-changed", E, E, "`const` changed", {**S, "const": "a"}, {**S, "const": "b"}
     ),
-    SchemaAction("pattern-added", W, I, "`pattern` was added", S, {**S, "pattern": "^[a-z]+$"}),
+    # Like any other new constraint, a new pattern rejects values that were accepted before.
+    SchemaAction("pattern-added", E, I, "`pattern` was added", S, {**S, "pattern": "^[a-z]+$"}),
     SchemaAction("pattern-removed", I, W, "`pattern` was removed", {**S, "pattern": "^[a-z]+$"}, S),
     SchemaAction(
         "pattern-changed",
@@ -437,7 +449,7 @@ OPAQUE_KEYWORDS: dict[str, tuple[str, Any, Any]] = {
     "dependentSchemas": (
         "dependent-schemas",
         {"a": {"required": ["b"]}},
-        {"a": {"required": ["c"]}},
+        {"c": {"required": ["b"]}},
     ),
     "if": ("if", {"required": ["a"]}, {"required": ["b"]}),
     "then": ("then", {"required": ["b"]}, {"required": ["c"]}),
@@ -467,14 +479,21 @@ def _opaque_family(keyword: str, family: str, first: Any, second: Any) -> list[S
         SchemaAction(f"{family}-removed", I, E, f"`{keyword}` was removed", {keyword: first}, base),
     ]
     if not (keyword in NESTED_SCHEMA_KEYWORDS and isinstance(first, dict)):
+        # `then`/`else` under the same `if` are compared keyword by keyword: they change as a
+        # whole when the condition changes too.
+        condition: tuple[Json, Json] = (
+            ({"if": {"required": ["a"]}}, {"if": {"required": ["x"]}})
+            if keyword in ("then", "else")
+            else ({}, {})
+        )
         actions.append(
             SchemaAction(
                 f"{family}-changed",
                 E,
                 E,
                 f"`{keyword}` changed",
-                {keyword: first},
-                {keyword: second},
+                {**condition[0], keyword: first},
+                {**condition[1], keyword: second},
             )
         )
     return actions
@@ -1175,6 +1194,14 @@ def _styles(where: str) -> tuple[str, str]:
     }[where]
 
 
+def _given(base: Json, head: Json) -> Callable[[], tuple[Json, Json]]:
+    return lambda: (copy.deepcopy(base), copy.deepcopy(head))
+
+
+def _placed(place: str, base: Json, head: Json) -> Callable[[], tuple[Json, Json]]:
+    return lambda: (place_schema(place, base), place_schema(place, head))
+
+
 def _build() -> dict[str, Check]:
     checks: dict[str, Check] = {}
 
@@ -1184,7 +1211,7 @@ def _build() -> dict[str, Check]:
         checks[check.id] = check
 
     for cid, level, area, doc, base, head in _structural():
-        add(Check(cid, level, doc, area, base, head))
+        add(Check(cid, level, doc, area, _given(base, head)))
     for action in SCHEMA_ACTIONS:
         for place in action.places:
             direction = SCHEMA_PLACES[place]
@@ -1196,8 +1223,7 @@ def _build() -> dict[str, Check]:
                     level,
                     f"{where}: {action.doc}",
                     "schemas",
-                    place_schema(place, action.base),
-                    place_schema(place, action.head),
+                    _placed(place, action.base, action.head),
                 )
             )
     for name, request_level, response_level, doc, base_schema, head_schema in _PROPERTY_ACTIONS:
@@ -1211,8 +1237,7 @@ def _build() -> dict[str, Check]:
                     level,
                     f"{direction}: {doc}",
                     "schemas",
-                    place_schema(place, base_schema),
-                    place_schema(place, head_schema),
+                    _placed(place, base_schema, head_schema),
                 )
             )
     return checks

@@ -24,8 +24,9 @@ from apigov.diff.schemas import (
     Ref,
     SchemaComparer,
     deref,
-    property_path,
+    property_path_step,
 )
+from apigov.diff.unchanged import Unchanged
 from apigov.findings import Level
 from apigov.spec import pointer as jp
 from apigov.spec.model import ApiSpec
@@ -35,11 +36,23 @@ _TEMPLATE = re.compile(r"\{[^}/]*\}")
 _STABILITY = {"draft": 0, "alpha": 1, "beta": 2, "stable": 3}
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
 _PATHS = Place("/paths")
+# Where the path items the engine may skip when unchanged live (callbacks are inside them).
+_TOP_CONTAINERS = frozenset({"/paths", "/webhooks"})
 # Property-path tokens that are not property names, as JSON pointer steps.
 _LOGICAL = {"[]": "/items", "{*}": "/additionalProperties"}
 _INDEXED = re.compile(r"^(oneOf|anyOf|prefixItems)\[(\d+)\]$")
 _KEYWORD_TOKENS = frozenset(
-    {"contains", "propertyNames", "contentSchema", "unevaluatedItems", "unevaluatedProperties"}
+    {
+        "contains",
+        "propertyNames",
+        "contentSchema",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "then",
+        "else",
+        "not",
+        "if",
+    }
 )
 _SEMVER = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
@@ -84,7 +97,8 @@ class _Walker:
         self.base = base
         self.head = head
         self.today = today
-        self.schemas = SchemaComparer(base, head)
+        self.unchanged = Unchanged(base, head)
+        self.schemas = SchemaComparer(base, head, self.unchanged)
         self.changes: list[Change] = []
         # Inside webhooks and callbacks the API sends the request and its users answer it.
         self.reversed_roles = False
@@ -174,7 +188,13 @@ class _Walker:
         shared schema's deltas come back for every operation using it."""
         found = self._spellings.get(path)
         if found is None:
-            found = (property_path(path), "".join(_logical_step(token) for token in path))
+            if not path:
+                found = ("", "")
+            else:
+                # From the parent path's spelling: deltas of nested schemas share prefixes, so
+                # each new path costs one step instead of one per token.
+                shown, steps = self.spelled(path[:-1])
+                found = (property_path_step(shown, path[-1]), steps + _logical_step(path[-1]))
             self._spellings[path] = found
         return found
 
@@ -191,8 +211,8 @@ class _Walker:
         site: str,
     ) -> None:
         """`site` is the schema's logical pointer in the operation (see `Change.touched`)."""
-        b_ref = deref(self.base, Ref(b_node, b_at.pointer, b_at.source))
-        h_ref = deref(self.head, Ref(h_node, h_at.pointer, h_at.source))
+        b_ref = self.schemas.deref(self.base, Ref(b_node, b_at.pointer, b_at.source))
+        h_ref = self.schemas.deref(self.head, Ref(h_node, h_at.pointer, h_at.source))
         deltas = self.schemas.compare(b_ref, h_ref, direction)
         if deltas:
             self.emit_deltas(deltas, place, direction, label, operation, site)
@@ -264,6 +284,15 @@ class _Walker:
                             self.emit(f"{kind}-removed", f"{label} removed", label, op.place, None)
                 continue
             matched.add(h_path)
+            if (
+                h_path == b_path
+                and b_container.source is None
+                and h_container.source is None
+                and b_container.pointer in _TOP_CONTAINERS
+                and b_container.pointer == h_container.pointer
+                and self.unchanged.container((b_container.pointer[1:], b_path))
+            ):
+                continue  # equal, and so is everything it refers to: nothing to report
             h_item = deref(
                 self.head,
                 Ref(h_paths[h_path], jp.child(h_container.pointer, h_path), h_container.source),
@@ -288,8 +317,8 @@ class _Walker:
         for name in {**b_all, **h_all}:
             b_cb_at = jp.child(jp.child(b_at.pointer, "callbacks"), name)
             h_cb_at = jp.child(jp.child(h_at.pointer, "callbacks"), name)
-            b_ref = deref(self.base, Ref(b_all.get(name), b_cb_at, b_at.source))
-            h_ref = deref(self.head, Ref(h_all.get(name), h_cb_at, h_at.source))
+            b_ref = self.schemas.deref(self.base, Ref(b_all.get(name), b_cb_at, b_at.source))
+            h_ref = self.schemas.deref(self.head, Ref(h_all.get(name), h_cb_at, h_at.source))
             b_cb, h_cb = _as_dict(b_ref.node), _as_dict(h_ref.node)
             outer = self.reversed_roles
             self.reversed_roles = not outer
@@ -693,7 +722,9 @@ class _Walker:
         for b_code_raw, b_raw in b_all.items():
             b_code = str(b_code_raw)
             h_code = h_upper.get(b_code.upper()) or h_upper.get(f"{b_code[:1]}XX")
-            b_ref = deref(self.base, Ref(b_raw, jp.child(b_at.pointer, b_code), b_at.source))
+            b_ref = self.schemas.deref(
+                self.base, Ref(b_raw, jp.child(b_at.pointer, b_code), b_at.source)
+            )
             kind = "success" if b_code.startswith("2") else "non-success"
             if h_code is None:
                 with self.at(b_code):
@@ -733,7 +764,9 @@ class _Walker:
         b_headers_at = jp.child(b_ref.pointer, "headers")
         h_headers_at = jp.child(h_ref.pointer, "headers")
         for b_name, b_raw in b_headers.items():
-            b_header = deref(self.base, Ref(b_raw, jp.child(b_headers_at, b_name), b_ref.source))
+            b_header = self.schemas.deref(
+                self.base, Ref(b_raw, jp.child(b_headers_at, b_name), b_ref.source)
+            )
             b_required = _as_dict(b_header.node).get("required") is True
             h_name = h_headers.get(b_name.lower())
             if h_name is None:
@@ -891,7 +924,7 @@ class _Walker:
     def security_schemes(self, b_schemes: dict[str, Any], h_schemes: dict[str, Any]) -> None:
         at = "/components/securitySchemes"
         for name, b_raw in b_schemes.items():
-            b_ref = deref(self.base, Ref(b_raw, jp.child(at, name)))
+            b_ref = self.schemas.deref(self.base, Ref(b_raw, jp.child(at, name)))
             if name not in h_schemes:
                 self.emit(
                     "security-scheme-removed",
@@ -901,7 +934,7 @@ class _Walker:
                     None,
                 )
                 continue
-            h_ref = deref(self.head, Ref(h_schemes[name], jp.child(at, name)))
+            h_ref = self.schemas.deref(self.head, Ref(h_schemes[name], jp.child(at, name)))
             b, h = _as_dict(b_ref.node), _as_dict(h_ref.node)
             if b.get("type") != h.get("type") or b.get("scheme") != h.get("scheme"):
                 message = (

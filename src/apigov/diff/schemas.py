@@ -17,6 +17,7 @@ import orjson
 from apigov.diff.catalogue import NESTED_SCHEMA_KEYWORDS as _NESTED
 from apigov.diff.catalogue import OPAQUE_KEYWORDS
 from apigov.diff.changes import Place
+from apigov.diff.unchanged import Unchanged
 from apigov.spec import pointer as jp
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
@@ -99,6 +100,8 @@ _SCHEMA_VALUES = {
 def deref(spec: ApiSpec, ref: Ref) -> Ref:
     """Follow `$ref`s, keeping track of the pointer and file of the node reached."""
     node, pointer, source = ref.node, ref.pointer, ref.source
+    if not (isinstance(node, dict) and "$ref" in node):
+        return ref  # most nodes are not references: no new Ref
     for _ in range(64):
         if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
             break
@@ -135,6 +138,25 @@ _BOUNDS = {
     "maxContains": ("max-contains", True),
     "minContains": ("min-contains", False),
 }
+
+
+# The type each bound keyword constrains.
+_BOUND_TYPE = {
+    "maxLength": "string",
+    "minLength": "string",
+    "maxItems": "array",
+    "minItems": "array",
+    "maxContains": "array",
+    "minContains": "array",
+    "maxProperties": "object",
+    "minProperties": "object",
+}
+
+
+def _applies(b_types: frozenset[str] | None, h_types: frozenset[str] | None, kind: str) -> bool:
+    """Whether a bound on values of `kind` can constrain either side (None: any type)."""
+    kinds = {"number", "integer"} if kind == "number" else {kind}
+    return any(types is None or not kinds.isdisjoint(types) for types in (b_types, h_types))
 
 
 def _merge(spec: ApiSpec, ref: Ref, depth: int = 0) -> Merged:
@@ -253,6 +275,15 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# Subschemas that apply only when `if` holds (`then`) or fails (`else`): compared keyword by
+# keyword when `if` is the same on both sides, else as a whole.
+_CONDITIONAL = frozenset({"then", "else"})
+
+
+def _same_condition(b: Mapping[str, Any], h: Mapping[str, Any]) -> bool:
+    return _fingerprint(b.get("if")) == _fingerprint(h.get("if"))
+
+
 def _fingerprint(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
@@ -260,9 +291,10 @@ def _fingerprint(value: Any) -> bytes:
 class SchemaComparer:
     """Compares schemas of a base and a head spec; one instance per diff, memo shared."""
 
-    def __init__(self, base: ApiSpec, head: ApiSpec) -> None:
+    def __init__(self, base: ApiSpec, head: ApiSpec, unchanged: Unchanged | None = None) -> None:
         self.base = base
         self.head = head
+        self.unchanged = unchanged or Unchanged(base, head)
         self._memo: dict[tuple[int, int, str], list[Delta]] = {}
         self._active: set[tuple[int, int, str]] = set()
         self.visits = 0
@@ -285,6 +317,15 @@ class SchemaComparer:
         known = self._memo.get(key)
         if known is not None:
             return known
+        if (
+            base.pointer == head.pointer
+            and base.source is None
+            and head.source is None
+            and self.unchanged.component(base.pointer)
+        ):
+            # The same component, equal in both versions with all it refers to.
+            self._memo[key] = []
+            return self._memo[key]
         if key in self._active:
             # A recursive schema met itself: its differences are reported at the outer visit.
             return []
@@ -352,6 +393,13 @@ class SchemaComparer:
         h = _merge(self.head, h_ref)
         out: list[Delta] = []
         bp, hp = b_ref.place, h_ref.place
+        wrapped = _wrapping(b, h)
+        if wrapped is not None:
+            # A schema wrapped into (or unwrapped from) `oneOf`/`anyOf`, e.g. [it, null]: the
+            # plain side is one alternative, matched by content with the other side's.
+            family, b_alts, h_alts = wrapped
+            self._alternatives(out, family, b_alts, h_alts, direction, bp, hp)
+            return out
 
         def add(action: str, detail: str) -> None:
             out.append(Delta(action, (), detail, bp, hp))
@@ -371,12 +419,17 @@ class SchemaComparer:
             add("became-nullable" if h_null else "became-not-nullable", "nullable changed")
         self._keyword(out, bk, hk, "format", bp, hp)
         self._keyword(out, bk, hk, "const", bp, hp)
-        self._keyword(out, bk, hk, "pattern", bp, hp)
+        self._pattern(out, bk.get("pattern"), hk.get("pattern"), bp, hp)
         self._keyword(out, bk, hk, "multipleOf", bp, hp, family="multiple-of")
         self._enum(out, bk.get("enum"), hk.get("enum"), bp, hp)
         for keyword, (family, _, _) in OPAQUE_KEYWORDS.items():
             b_value, h_value = bk.get(keyword), hk.get(keyword)
-            if keyword in _NESTED and isinstance(b_value, dict) and isinstance(h_value, dict):
+            if keyword == "prefixItems":
+                self._prefix_items(out, b, h, direction)
+                continue
+            if (keyword in _NESTED or (keyword in _CONDITIONAL and _same_condition(bk, hk))) and (
+                isinstance(b_value, dict) and isinstance(h_value, dict)
+            ):
                 # A subschema on both sides: compare what it says, not how it is written.
                 b_sub = self.deref(
                     self.base, Ref(b_value, jp.child(b_ref.pointer, keyword), b_ref.source)
@@ -386,23 +439,28 @@ class SchemaComparer:
                 )
                 out.extend(d.under(keyword) for d in self.compare(b_sub, h_sub, direction))
                 continue
-            if keyword == "prefixItems" and isinstance(b_value, list) and isinstance(h_value, list):
-                # Position by position; a different number of positions is a change of its own.
-                at_b, at_h = jp.child(b_ref.pointer, keyword), jp.child(h_ref.pointer, keyword)
-                for index, (b_item, h_item) in enumerate(zip(b_value, h_value, strict=False)):
-                    b_sub = self.deref(self.base, Ref(b_item, jp.child(at_b, index), b_ref.source))
-                    h_sub = self.deref(self.head, Ref(h_item, jp.child(at_h, index), h_ref.source))
-                    token = f"prefixItems[{index}]"
-                    out.extend(d.under(token) for d in self.compare(b_sub, h_sub, direction))
-                if len(b_value) != len(h_value):
-                    detail = f"prefixItems went from {len(b_value)} to {len(h_value)} positions"
-                    out.append(Delta("prefix-items-changed", (), detail, bp, hp))
+            if (
+                keyword in _SCHEMA_MAPS
+                and isinstance(b_value, dict)
+                and isinstance(h_value, dict)
+                and b_value.keys() == h_value.keys()
+            ):
+                # The same patterns / dependent names: each subschema constrains the value the
+                # same way as its parent, so compare them one by one (added or removed names
+                # change the map as a whole, below).
+                self._schema_map(out, keyword, b_ref, h_ref, b_value, h_value, direction)
                 continue
             self._keyword(out, bk, hk, keyword, bp, hp, family=family)
-        self._numeric_bound(out, bk, hk, "maximum", "exclusiveMaximum", "max", True, bp, hp)
-        self._numeric_bound(out, bk, hk, "minimum", "exclusiveMinimum", "min", False, bp, hp)
+        # A bound constrains only values of its type (`minimum` on an object schema says
+        # nothing): skipped when both sides name types it cannot apply to.
+        if _applies(b_types, h_types, "number"):
+            self._numeric_bound(out, bk, hk, "maximum", "exclusiveMaximum", "max", True, bp, hp)
+            self._numeric_bound(out, bk, hk, "minimum", "exclusiveMinimum", "min", False, bp, hp)
         for keyword, (family, upper) in _BOUNDS.items():
-            self._plain_bound(out, bk.get(keyword), hk.get(keyword), keyword, family, upper, bp, hp)
+            if _applies(b_types, h_types, _BOUND_TYPE[keyword]):
+                self._plain_bound(
+                    out, bk.get(keyword), hk.get(keyword), keyword, family, upper, bp, hp
+                )
         if (bk.get("uniqueItems") is True) != (hk.get("uniqueItems") is True):
             add(
                 "unique-items-added" if hk.get("uniqueItems") is True else "unique-items-removed",
@@ -456,6 +514,78 @@ class SchemaComparer:
         elif _fingerprint(bk[keyword]) != _fingerprint(hk[keyword]):
             detail = f"{keyword} changed from {_show(bk[keyword])} to {_show(hk[keyword])}"
             out.append(Delta(f"{name}-changed", (), detail, bp, hp))
+
+    @classmethod
+    def _pattern(cls, out: list[Delta], b: Any, h: Any, bp: Place, hp: Place) -> None:
+        # An empty pattern matches every string: it is no pattern at all.
+        b_side = {"pattern": b} if b is not None and b != "" else {}
+        h_side = {"pattern": h} if h is not None and h != "" else {}
+        cls._keyword(out, b_side, h_side, "pattern", bp, hp)
+
+    def _schema_map(
+        self,
+        out: list[Delta],
+        keyword: str,
+        b_ref: Ref,
+        h_ref: Ref,
+        b_map: dict[str, Any],
+        h_map: dict[str, Any],
+        direction: str,
+    ) -> None:
+        b_at, h_at = jp.child(b_ref.pointer, keyword), jp.child(h_ref.pointer, keyword)
+        for name, b_value in b_map.items():
+            h_value = h_map[name]
+            if not (isinstance(b_value, dict) and isinstance(h_value, dict)):
+                if _fingerprint(b_value) != _fingerprint(h_value):
+                    detail = f"{keyword} {name!r} changed"
+                    family = OPAQUE_KEYWORDS[keyword][0]
+                    out.append(Delta(f"{family}-changed", (), detail, b_ref.place, h_ref.place))
+                continue
+            b_sub = self.deref(self.base, Ref(b_value, jp.child(b_at, name), b_ref.source))
+            h_sub = self.deref(self.head, Ref(h_value, jp.child(h_at, name), h_ref.source))
+            token = f"{keyword}.{name}"
+            out.extend(d.under(token) for d in self.compare(b_sub, h_sub, direction))
+
+    def _prefix_items(self, out: list[Delta], b: Merged, h: Merged, direction: str) -> None:
+        """prefixItems position by position (JSON Schema 2020-12).
+
+        Position i is constrained by prefixItems[i], or by `items` past the end of prefixItems
+        (or by nothing). Adding `prefixItems: [integer]` beside `items: string` therefore
+        changes what the first item may be from string to integer, whichever way the
+        message goes.
+        """
+        b_list = b.keywords.get("prefixItems")
+        h_list = h.keywords.get("prefixItems")
+        b_items = b_list if isinstance(b_list, list) else []
+        h_items = h_list if isinstance(h_list, list) else []
+        if not b_items and not h_items:
+            return
+        for index in range(max(len(b_items), len(h_items))):
+            b_sub = self._position(self.base, b, b_items, index)
+            h_sub = self._position(self.head, h, h_items, index)
+            if b_sub is not None and h_sub is not None:
+                token = f"prefixItems[{index}]"
+                out.extend(d.under(token) for d in self.compare(b_sub, h_sub, direction))
+        if len(b_items) == len(h_items):
+            return
+        shorter = b if len(b_items) < len(h_items) else h
+        if shorter.items is not None:
+            return  # its `items` stood for the missing positions: compared above
+        # Positions that allowed anything are now constrained (or the reverse).
+        if not b_items:
+            action = "prefix-items-added"
+        elif not h_items:
+            action = "prefix-items-removed"
+        else:
+            action = "prefix-items-changed"
+        detail = f"prefixItems went from {len(b_items)} to {len(h_items)} positions"
+        out.append(Delta(action, (), detail, b.ref.place, h.ref.place))
+
+    def _position(self, spec: ApiSpec, merged: Merged, prefix: list[Any], index: int) -> Ref | None:
+        if index >= len(prefix):
+            return merged.items
+        at = jp.child(jp.child(merged.ref.pointer, "prefixItems"), index)
+        return self.deref(spec, Ref(prefix[index], at, merged.ref.source))
 
     @staticmethod
     def _enum(out: list[Delta], b_enum: Any, h_enum: Any, bp: Place, hp: Place) -> None:
@@ -564,6 +694,16 @@ class SchemaComparer:
         return node.get("writeOnly") is not True
 
     def _properties(self, out: list[Delta], b: Merged, h: Merged, direction: str) -> None:
+        # Names required without a definition in `properties` (on either side) are required
+        # all the same: a value must have them.
+        for name in sorted(b.required ^ h.required):
+            if name in b.properties or name in h.properties:
+                continue
+            action = (
+                "property-became-required" if name in h.required else "property-became-optional"
+            )
+            detail = f"became {action.rsplit('-', 1)[-1]}"
+            out.append(Delta(action, (name,), detail, b.ref.place, h.ref.place, True))
         for name in _ordered_union(b.properties, h.properties):
             b_prop, h_prop = b.properties.get(name), h.properties.get(name)
             b_seen = b_prop is not None and self._visible(b_prop, direction)
@@ -685,6 +825,14 @@ class SchemaComparer:
             out.extend(
                 d.under(token) for d in self.compare(b_alts[b_index], h_alts[h_index], direction)
             )
+        if family == "any-of":
+            # anyOf accepts a value matching any alternative: one that says what another on
+            # the same side says adds or takes away no value. (Not so for oneOf, where a
+            # value matching two alternatives is rejected.)
+            b_prints = {_fingerprint(alt.node) for alt in b_alts}
+            h_prints = {_fingerprint(alt.node) for alt in h_alts}
+            b_left = [i for i in b_left if _fingerprint(b_alts[i].node) not in h_prints]
+            h_left = [i for i in h_left if _fingerprint(h_alts[i].node) not in b_prints]
         for index in b_left:
             out.append(
                 Delta(f"{family}-removed", (), f"{family} alternative {index} removed", bp, hp)
@@ -693,15 +841,38 @@ class SchemaComparer:
             out.append(Delta(f"{family}-added", (), f"{family} alternative {index} added", bp, hp))
 
 
-def property_path(path: tuple[str, ...]) -> str:
-    """`items[].name`, `meta{*}.id`: property names joined by dots, `[]` for array items."""
-    text = ""
-    for token in path:
-        if token in ("[]", "{*}") or (text and token.startswith(("oneOf[", "anyOf["))):
-            text += token if token in ("[]", "{*}") else f".{token}"
-        else:
-            text += f".{token}" if text else token
-    return text
+# Keywords that say nothing about which values are valid.
+_ANNOTATIONS = frozenset(
+    {"title", "description", "example", "examples", "$comment", "externalDocs", "deprecated"}
+)
+
+
+def _wrapping(b: Merged, h: Merged) -> tuple[str, list[Ref], list[Ref]] | None:
+    """(family, base alternatives, head alternatives) when one side is only a `oneOf` or
+    `anyOf` and the other side has no alternatives: the plain side is its one alternative."""
+    for plain, wrapper, plain_is_base in ((b, h, True), (h, b, False)):
+        if plain.one_of or plain.any_of or not (wrapper.one_of or wrapper.any_of):
+            continue
+        if wrapper.one_of and wrapper.any_of:
+            continue
+        if wrapper.properties or wrapper.required or wrapper.items or wrapper.additional:
+            continue
+        if any(key not in _ANNOTATIONS for key in wrapper.keywords):
+            continue
+        family = "one-of" if wrapper.one_of else "any-of"
+        alternatives = wrapper.one_of or wrapper.any_of
+        if plain_is_base:
+            return family, [plain.ref], alternatives
+        return family, alternatives, [plain.ref]
+    return None
+
+
+def property_path_step(text: str, token: str) -> str:
+    """A property path as shown (`items[].name`, `meta{*}.id`: names joined by dots, `[]` for
+    array items), from that of its parent path (`text`) and its last token."""
+    if token in ("[]", "{*}"):
+        return text + token
+    return f"{text}.{token}" if text else token
 
 
 def _ordered_union(first: Iterable[str], second: Iterable[str]) -> list[str]:

@@ -46,6 +46,7 @@ from typing import Any
 
 from apigov.findings import Finding, Level
 from apigov.pact.model import Interaction, Kind, Pact, read_pact
+from apigov.pact.verify_messages import MessageProducer, url_producer, verify_message
 from apigov.spec.errors import InputError, UnreachableError
 from apigov.spec.model import PactFile
 
@@ -92,8 +93,9 @@ CATALOGUE: dict[str, str] = {
     "verify-header-mismatch": "A response header is missing or has another value.",
     "verify-body-mismatch": "The response body does not match the expected body.",
     "verify-metadata-mismatch": "Message metadata does not match.",
-    "verify-interaction-not-verified": "A message interaction (info: only HTTP is replayed), or "
-    "an HTTP interaction the verifier could not run (error).",
+    "verify-interaction-not-verified": "A message interaction without a message producer "
+    "(--message-url) or a synchronous message (info), or an HTTP interaction the verifier "
+    "could not run (error).",
 }
 
 
@@ -103,6 +105,8 @@ class VerifySettings:
 
     provider: str
     base_url: str
+    """Where the provider answers HTTP; "" for a provider that only publishes messages (its
+    HTTP interactions, if any, are then reported as not verified)."""
     headers: tuple[tuple[str, str], ...] = ()
     """Added to every replayed request (credentials, for example), replacing the pact's."""
     timeout: float = 10.0
@@ -111,6 +115,9 @@ class VerifySettings:
     """The provider's state set-up endpoint (Pact's JSON body: state, params, action)."""
     teardown: bool = False
     """Also call the state handler with action "teardown" after each interaction."""
+    message_url: str | None = None
+    """The provider's message endpoint (Pact's convention: POST {description, providerStates},
+    the message in the answer's body, its metadata in Pact-Message-Metadata)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +132,8 @@ class Mismatch:
 class InteractionOutcome:
     interaction: Interaction
     verified: bool
-    """False when the interaction was not replayed (a message interaction, or no result)."""
+    """False when the interaction was not verified (a message without a producer, a
+    synchronous message, or an HTTP interaction without a result)."""
     mismatches: list[Mismatch] = field(default_factory=list)
     reason: str = ""
     """Why an HTTP interaction has no result (the verifier could not run the pact)."""
@@ -142,11 +150,12 @@ class PactOutcome:
 
     @property
     def passed(self) -> bool:
-        """True when every HTTP interaction was replayed and matched (pending ones aside)."""
+        """True when every HTTP interaction was replayed and matched, and every message that
+        was verified matched (pending ones aside)."""
         return all(
             outcome.passed or outcome.interaction.pending
             for outcome in self.interactions
-            if outcome.interaction.kind is Kind.HTTP
+            if outcome.interaction.kind is Kind.HTTP or outcome.verified
         )
 
 
@@ -209,31 +218,70 @@ def verify_pacts(
     settings: VerifySettings,
     *,
     state_handler: StateHandler | None = None,
+    message_producer: MessageProducer | None = None,
 ) -> VerificationRun:
-    """Replay every HTTP interaction of each pact against the provider at `settings.base_url`.
+    """Replay every HTTP interaction of each pact against the provider at `settings.base_url`,
+    and verify every asynchronous message with `message_producer` (or `settings.message_url`).
 
     Provider states go to `state_handler` when given, else to `settings.state_change_url`
     (both through `StateRelay`). Raises `UnreachableError` when the provider (or the state
-    change URL) does not accept connections.
+    change or message URL) does not accept connections.
     """
     if state_handler is not None and settings.state_change_url is not None:
         raise ValueError("give a state handler or a state change URL, not both")
-    check_reachable(settings.base_url, settings.timeout, f"provider {settings.provider}")
+    if message_producer is not None and settings.message_url is not None:
+        raise ValueError("give a message producer or a message URL, not both")
+    if settings.base_url:
+        check_reachable(settings.base_url, settings.timeout, f"provider {settings.provider}")
     if settings.state_change_url is not None:
         check_reachable(settings.state_change_url, settings.timeout, "state change URL")
         state_handler = forward_states(settings.state_change_url, settings.timeout)
+    if settings.message_url is not None:
+        check_reachable(settings.message_url, settings.timeout, "message URL")
+        message_producer = url_producer(settings.message_url, settings.timeout)
     outcomes: list[PactOutcome] = []
     with StateRelay(state_handler) as relay:
         for pact_file in pact_files:
             pact = read_pact(pact_file)
-            outcomes.append(_verify_one(pact, settings, relay))
+            outcome = _verify_one(pact, settings, relay)
+            if message_producer is not None:
+                _verify_messages(outcome, settings, message_producer, state_handler)
+            outcomes.append(outcome)
     return VerificationRun(settings, outcomes)
+
+
+def _verify_messages(
+    outcome: PactOutcome,
+    settings: VerifySettings,
+    producer: MessageProducer,
+    state_handler: StateHandler | None,
+) -> None:
+    """Verify the pact's asynchronous messages in place of their not-verified outcomes."""
+    for index, result in enumerate(outcome.interactions):
+        interaction = result.interaction
+        if interaction.kind is not Kind.MESSAGE or interaction.message is None:
+            continue
+        found = verify_message(interaction, producer, state_handler, teardown=settings.teardown)
+        mismatches = sorted(
+            (Mismatch(kind, text) for kind, text in found),
+            key=lambda m: _ORDER.get(m.kind, len(_ORDER)),
+        )
+        outcome.interactions[index] = InteractionOutcome(
+            interaction, verified=True, mismatches=mismatches
+        )
 
 
 def _verify_one(pact: Pact, settings: VerifySettings, relay: StateRelay) -> PactOutcome:
     http = [i for i in pact.interactions if i.kind is Kind.HTTP]
-    if not http:
-        return PactOutcome(pact, [InteractionOutcome(i, verified=False) for i in pact.interactions])
+    if not http or not settings.base_url:
+        reason = "no base URL to replay it against (--base-url)"
+        return PactOutcome(
+            pact,
+            [
+                InteractionOutcome(i, verified=False, reason=reason if i.kind is Kind.HTTP else "")
+                for i in pact.interactions
+            ],
+        )
     with _http_only_copy(pact) as path:
         relay.clear()
         results, general_errors = _run_verifier(path, settings, relay.url)
@@ -386,14 +434,18 @@ def _finding(pact: Pact, outcome: InteractionOutcome, settings: VerifySettings) 
 def _verdict(outcome: InteractionOutcome, settings: VerifySettings) -> tuple[str, Level, str]:
     interaction = outcome.interaction
     if not outcome.verified:
+        if interaction.kind is Kind.SYNC_MESSAGE:
+            reason = "a synchronous message; apigov verify does not verify those yet"
+            return "verify-interaction-not-verified", Level.INFO, reason
         if interaction.kind is not Kind.HTTP:
-            reason = "not an HTTP interaction; apigov verify replays HTTP interactions only"
+            reason = "a message interaction; give the provider's message endpoint (--message-url)"
             return "verify-interaction-not-verified", Level.INFO, reason
         # An HTTP interaction the verifier did not report on was not shown to work.
         detail = f": {outcome.reason}" if outcome.reason else ""
         return "verify-interaction-not-verified", Level.ERROR, f"not verified{detail}"
     if outcome.passed:
-        where = f"verified against {settings.provider} at {settings.base_url}"
+        at = settings.message_url if interaction.kind is Kind.MESSAGE else settings.base_url
+        where = f"verified against {settings.provider} at {at or 'its message producer'}"
         return "verify-interaction-passed", Level.INFO, where
     explained = "; ".join(m.explanation for m in outcome.mismatches)
     first = outcome.mismatches[0].kind

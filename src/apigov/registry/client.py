@@ -133,8 +133,9 @@ class HttpRegistry:
         commit: str | None = None,
         metadata: ServiceMetadata | None = None,
         actor: str | None = None,  # the server records the token's name as the actor
+        tags: Sequence[str] = (),
     ) -> PublishResult:
-        body = {
+        body: dict[str, Any] = {
             "branch": branch,
             "commit": commit,
             "metadata": None
@@ -155,6 +156,8 @@ class HttpRegistry:
                 for f in files
             ],
         }
+        if tags:  # only when there are some: a server from before tags refuses the member
+            body["tags"] = list(tags)
         answer = self._call("PUT", f"/services/{_seg(service)}/versions/{_seg(version)}", json=body)
         return PublishResult(
             answer["service"],
@@ -387,6 +390,15 @@ class HttpRegistry:
             if len(records) >= limit:
                 break
         return records
+
+    def set_main_branch(
+        self, service: str, branch: str | None, *, actor: str | None = None
+    ) -> None:
+        # The Pact Broker's pacticipant resource holds it (`mainBranch`); the server serves it
+        # beside the JSON API, so the request goes to the server's root, not under /api/v1.
+        self._call(
+            "PATCH", f"{self.location}/pacticipants/{_seg(service)}", json={"mainBranch": branch}
+        )
 
     # ---- beyond the Registry interface -------------------------------------------------
 

@@ -224,6 +224,7 @@ class Registry(Protocol):
         commit: str | None = None,
         metadata: ServiceMetadata | None = None,
         actor: str | None = None,
+        tags: Sequence[str] = (),
     ) -> PublishResult: ...
 
     def snapshot(self) -> AbstractContextManager[None]:
@@ -318,6 +319,12 @@ class Registry(Protocol):
 
     def audit_log(self, limit: int = 100) -> list[AuditRecord]: ...
 
+    def set_main_branch(
+        self, service: str, branch: str | None, *, actor: str | None = None
+    ) -> None:
+        """Name the branch the `mainBranch` selector means for `service` (None: main/master)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -349,6 +356,8 @@ class PactPublication:
     provider: str
     path: str
     sha256: str
+    tags: tuple[str, ...] = ()  # the consumer version's tags
+    main_branch: str | None = None  # the consumer's main branch, when it named one
 
 
 class BrokerRegistry(Registry, Protocol):
@@ -366,6 +375,7 @@ class BrokerRegistry(Registry, Protocol):
         branch: str | None = None,
         commit: str | None = None,
         actor: str | None = None,
+        tags: Sequence[str] = (),
     ) -> PublishResult:
         """Add files to a version, creating it if needed (the Broker's publishing model).
 
@@ -374,6 +384,16 @@ class BrokerRegistry(Registry, Protocol):
         acknowledged without writing, the same path with other content is a conflict.
         """
         ...
+
+    def add_tags(
+        self, service: str, version: str, tags: Sequence[str], *, actor: str | None = None
+    ) -> list[str]:
+        """Tag a published version; returns the tags it did not have yet."""
+        ...
+
+    def version_tags(self, service: str, version: str) -> list[str]: ...
+
+    def main_branch(self, service: str) -> str | None: ...
 
     def environments(self) -> list[EnvironmentRecord]: ...
 

@@ -28,11 +28,12 @@ from enum import StrEnum
 
 from apigov.config import Config
 from apigov.findings import Finding, Level, Report
-from apigov.registry.compat import StaticChecker
+from apigov.registry.compat import StaticChecker, contract_digest
 from apigov.registry.domain import (
     FuzzRunRecord,
     LiveVersion,
     Registry,
+    StaticResult,
     StoredFile,
     VersionRecord,
 )
@@ -261,10 +262,15 @@ def can_i_deploy(
 ) -> Decision:
     """The answer for SERVICE@VERSION in ENVIRONMENT; `now` is when evidence ages are measured
     from (default: the current time)."""
+    when = now or datetime.now(UTC)
+    policy = policy or Policy()
+    if not policy.require_verification and not policy.fuzz_environments:
+        # Static compatibility only: everything the gate reads comes from one statement (one
+        # snapshot on its own, run without a transaction where the store can), and what the
+        # checker reads besides is content-addressed, so it cannot disagree with it.
+        return _decide(registry, service, version, environment, policy, checker, when)
     with registry.snapshot():
-        return _decide(
-            registry, service, version, environment, policy, checker, now or datetime.now(UTC)
-        )
+        return _decide(registry, service, version, environment, policy, checker, when)
 
 
 def decide_with_retries(
@@ -293,6 +299,63 @@ def decide_with_retries(
     return decision
 
 
+PartnerVersion = tuple[LiveVersion, VersionRecord]
+"""A version live in the environment (how it is live, and what it holds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GateInputs:
+    """Everything can-i-deploy reads about SERVICE@VERSION in ENVIRONMENT before it judges.
+
+    `consumers`: every version live in the environment holding a pact with SERVICE; `providers`:
+    every live version of each provider SERVICE@VERSION holds a pact with. Versions of SERVICE
+    itself may be among them (the gate leaves them out); each list is sorted by service, version
+    number, how it is live and target.
+    """
+
+    subject: VersionRecord | None
+    known_environment: bool
+    consumers: list[PartnerVersion]
+    providers: list[PartnerVersion]
+    static_results: dict[tuple[str, str], StaticResult] | None = None
+    """The checker's cached results by (pact SHA-256, spec digest), at least for every pair of
+    these versions; None when they were not read with the rest (the checker reads them)."""
+
+
+def read_gate_inputs(
+    registry: Registry,
+    service: str,
+    version: str,
+    environment: str,
+    checker: str | None = None,
+) -> GateInputs:
+    """The gate's inputs from any registry, in a fixed number of batched calls.
+
+    A registry with a `gate_inputs(service, version, environment, checker)` method of its own
+    (the SQL store: one statement, with `checker`'s cached static results) reads them itself;
+    any other (the HTTP client) through its general methods, leaving the static results to the
+    checker.
+    """
+    own_reader = getattr(registry, "gate_inputs", None)
+    if own_reader is not None:
+        inputs: GateInputs = own_reader(service, version, environment, checker)
+        return inputs
+    record = registry.version(service, version)
+    known_environment = registry.has_environment(environment)
+    if record is None or not known_environment:
+        return GateInputs(record, known_environment, [], [])
+    consumers = registry.live_consumers(environment, service)
+    held = [p.provider for p in record.pacts if p.provider and p.provider != service]
+    providers = registry.live_versions(environment, held) if held else []
+    records = registry.versions([(v.service, v.number) for v in consumers + providers])
+    return GateInputs(
+        record,
+        known_environment,
+        [(v, records[(v.service, v.number)]) for v in consumers],
+        [(v, records[(v.service, v.number)]) for v in providers],
+    )
+
+
 def _decide(
     registry: Registry,
     service: str,
@@ -305,36 +368,35 @@ def _decide(
     """A fixed number of queries, whatever the size of the registry: they are all batched."""
     policy = policy or Policy()
     decision = Decision(service, version, environment)
-    record = registry.version(service, version)
+    checker = checker or StaticChecker(registry)
+    inputs = read_gate_inputs(
+        registry, service, version, environment, checker.name if checker.available else None
+    )
+    record = inputs.subject
     decision.known_version = record is not None
-    decision.known_environment = registry.has_environment(environment)
+    decision.known_environment = inputs.known_environment
     if record is None or not decision.known_environment:
         return decision
-    # Versions of the service itself are never partners: they are the ones being replaced.
-    consumers = [v for v in registry.live_consumers(environment, service) if v.service != service]
-    held = [p for p in record.pacts if p.provider and p.provider != service]
-    providers = [
-        v
-        for v in registry.live_versions(environment, [p.provider or "" for p in held])
-        if v.service != service
-    ]
-    records = registry.versions([(v.service, v.number) for v in consumers + providers])
     candidates: list[tuple[VersionRecord, StoredFile, VersionRecord, LiveVersion]] = []
     # (a) as a provider: every consumer version in the environment that holds a pact with it.
-    for live in consumers:
-        consumer = records[(live.service, live.number)]
+    # Versions of the service itself are never partners: they are the ones being replaced.
+    for live, consumer in inputs.consumers:
+        if live.service == service:
+            continue
         for pact in consumer.pacts:
             if pact.provider == service:
                 candidates.append((consumer, pact, record, live))
     # (b) as a consumer: every pact it holds, against each live version of that provider.
-    for pact in held:
-        partners = [v for v in providers if v.service == pact.provider]
+    for pact in record.pacts:
+        if not pact.provider or pact.provider == service:
+            continue
+        partners = [(v, r) for v, r in inputs.providers if v.service == pact.provider]
         if not partners:
             decision.pairs.append(
                 Pair(
                     service,
                     version,
-                    pact.provider or "",
+                    pact.provider,
                     None,
                     pact.path,
                     "-",
@@ -342,10 +404,16 @@ def _decide(
                     f"no version of {pact.provider} is deployed or released in {environment}",
                 )
             )
-        for live in partners:
-            candidates.append((record, pact, records[(live.service, live.number)], live))
-    judge = _Judge(registry, policy, checker or StaticChecker(registry), now)
-    judge.checker.prefetch([(pact, provider) for _, pact, provider, _ in candidates])
+        for live, provider in partners:
+            candidates.append((record, pact, provider, live))
+    judge = _Judge(registry, policy, checker, now)
+    if inputs.static_results is not None:
+        checker.remember(inputs.static_results)
+        # Providers holding an AsyncAPI document are cached under another key than the stored
+        # spec digest the statement joins on: one more batched read, only when there are some.
+        checker.prefetch_event_contracts([(pact, provider) for _, pact, provider, _ in candidates])
+    else:
+        checker.prefetch([(pact, provider) for _, pact, provider, _ in candidates])
     decision.pairs.extend(judge.pair(*candidate) for candidate in candidates)
     if policy.fuzz_environments:
         decision.evidence.extend(judge.fuzz_evidence(record))
@@ -438,10 +506,10 @@ class _Judge:
                 details,
             )
 
-        if provider.spec_digest is None:
+        if contract_digest(provider) is None:
             return answer(
                 Answer.PROVIDER_SPEC_MISSING,
-                f"{provider.label} has no OpenAPI document to check against",
+                f"{provider.label} has no OpenAPI or AsyncAPI document to check against",
             )
         if not self.checker.available:
             return answer(Answer.CHECK_UNAVAILABLE, "unknown: static compatibility not available")

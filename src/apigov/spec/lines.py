@@ -5,15 +5,19 @@ findings does `LineMap` parse it a second time with rapidyaml, a C++ parser that
 views into the source buffer in a few tens of milliseconds even for multi-megabyte documents.
 A pointer is then located by walking the tree along the pointer's tokens and turning the
 address of the key (or value) view back into an offset in the source.
+
+JSON written the way pretty printers write it needs no second parse at all (`_PrettyJson`).
 """
 
 from __future__ import annotations
 
 import bisect
 import ctypes
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import ryml
 
 
@@ -105,17 +109,30 @@ class _Tree:
 
 
 class LineMap:
-    """Maps JSON pointers of one document to (line, column), 1-based."""
+    """Maps JSON pointers of one document to (line, column), 1-based.
 
-    def __init__(self, raw: bytes) -> None:
+    `pretty`, when given, is the document `raw` holds, and `raw` is exactly what orjson's
+    pretty printer writes for it (`parse.py` checks that while parsing: `Parsed.layout`):
+    positions are then computed from the data alone.
+    """
+
+    def __init__(self, raw: bytes, pretty: dict[str, Any] | None = None) -> None:
         self._raw = raw
         self._tree: _Tree | None = None
         self._known_offsets: list[int] = [0]
         self._known_lines: list[int] = [0]
         self._broken = False
+        self._pretty = _PrettyJson(raw, pretty) if pretty else None
 
     def position(self, tokens: Sequence[str]) -> tuple[int, int] | None:
         """The position of the deepest node along `tokens` that exists in the source."""
+        if self._pretty is not None:
+            try:
+                found = self._pretty.offset(tokens)
+            except ValueError:  # the data no longer matches the text (changed since parsing)
+                self._pretty, found = None, _UNKNOWN
+            if found != _UNKNOWN:
+                return None if found is None else self.offset_position(found)
         tree = self._load()
         if tree is None:
             return None
@@ -182,6 +199,130 @@ class LineMap:
             except Exception:  # a document yaml-rs accepted but rapidyaml does not: no lines
                 self._broken = True
         return self._tree
+
+
+_UNKNOWN = -1
+"""An offset `_PrettyJson` does not model (rare shapes): the rapidyaml tree answers instead."""
+
+
+class _PrettyJson:
+    """Offsets in JSON laid out as pretty printers write it, found without parsing again.
+
+    orjson's `OPT_INDENT_2` layout is also serde_json's (pact_ffi, so every pact-rust-based
+    library), `JSON.stringify(v, null, 2)`'s (pact-js) and `json.dumps(v, indent=2,
+    ensure_ascii=False)`'s. In it every member and array element starts a line of its own,
+    indented two spaces per level, and no string holds a line break. So the children of a
+    container at depth d are the lines below it indented exactly 2(d+1) spaces that do not
+    close a bracket, in order: a C-speed search skips everything deeper. Which child a token
+    names, and whether it is a container, the parsed data says. Whether a document is laid out
+    so is checked while parsing (`Parsed.layout`, by comparing its bytes with orjson's output),
+    and then locating a finding in interaction 9,999 of a 25 MB pact costs one scan of the
+    interactions array, shared by all findings, instead of a second parse of the whole file.
+
+    Answers are the rapidyaml tree's: a member is located at its key's opening quote; an array
+    element at its value, or, for a container, at its first descendant; an empty container at
+    its parent.
+    """
+
+    def __init__(self, raw: bytes, data: dict[str, Any]) -> None:
+        self.raw = raw
+        self.data = data
+        self.root = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+        # offset of a container's line -> (offsets of its children found so far, where the
+        # search for the next one resumes)
+        self._children: dict[int, tuple[list[int], list[int]]] = {}
+        self._indexes: dict[int, tuple[dict[str, Any], dict[str, int]]] = {}
+
+    def offset(self, tokens: Sequence[str]) -> int | None:
+        node: Any = self.data
+        at, depth = self.root, 0  # where `node`'s line starts its text; its nesting depth
+        best = self._first_inside(node, at, depth)
+        for token in tokens:
+            if isinstance(node, dict):
+                if token not in node:
+                    break
+                if not token:
+                    return _UNKNOWN  # rapidyaml locates an empty key by its value
+                child = node[token]
+                at = best = self._member(node, at, depth, token)
+            elif isinstance(node, list):
+                if not (token.isascii() and token.isdigit()) or int(token) >= len(node):
+                    break
+                child = node[int(token)]
+                at = self._child(at, depth, int(token))
+                if isinstance(child, dict | list):
+                    inside = self._first_inside(child, at, depth + 1)
+                    if inside == _UNKNOWN:
+                        return _UNKNOWN
+                    best = best if inside is None else inside
+                elif child == "":
+                    return _UNKNOWN  # no text to point at
+                else:
+                    best = at
+            else:
+                break
+            node, depth = child, depth + 1
+        return best
+
+    def _first_inside(self, node: Any, at: int, depth: int) -> int | None:
+        """Where a container element is located: its first descendant (None when empty)."""
+        for _ in range(64):
+            if not (isinstance(node, dict | list) and node):
+                return None
+            # The first child starts the next line, one level deeper.
+            at = self.raw.index(b"\n", at) + 1 + 2 * (depth + 1)
+            if isinstance(node, dict):
+                return at if next(iter(node)) else _UNKNOWN
+            node, depth = node[0], depth + 1
+            if not isinstance(node, dict | list):
+                return None if node == "" else at
+        return _UNKNOWN
+
+    def _member(self, node: dict[str, Any], at: int, depth: int, key: str) -> int:
+        """The offset of member `key`'s opening quote in the object at `at`."""
+        indent = 2 * (depth + 1)
+        if len(node) <= 32:
+            # Most objects: the key's own line, found directly. The first line below `at`
+            # indented exactly so and holding this key and a colon is the member: deeper lines
+            # are indented more, a string array element has no colon after its closing quote,
+            # and the data says the key is there before the object ends.
+            line = b"\n" + b" " * indent + orjson.dumps(key) + b":"
+            return self.raw.index(line, at) + 1 + indent
+        # Large objects (the paths of a spec) are listed once, member by member, as arrays are.
+        known = self._indexes.get(id(node))
+        if known is None or known[0] is not node:
+            known = (node, {name: index for index, name in enumerate(node)})
+            self._indexes[id(node)] = known
+        return self._child(at, depth, known[1][key])
+
+    def _child(self, at: int, depth: int, index: int) -> int:
+        """The offset of the first character of child `index` of the container at `at`."""
+        known = self._children.get(at)
+        if known is None:
+            known = ([], [at])
+            self._children[at] = known
+        found, resume = known
+        if index >= len(found):
+            pattern = _child_line(2 * (depth + 1))
+            while len(found) <= index:
+                match = pattern.search(self.raw, resume[0])
+                if match is None:
+                    raise ValueError("the data says the child exists")
+                found.append(match.end() - 1)
+                resume[0] = match.end()
+        return found[index]
+
+
+_CHILD_LINES: dict[int, re.Pattern[bytes]] = {}
+
+
+def _child_line(indent: int) -> re.Pattern[bytes]:
+    """A line indented exactly `indent` spaces that does not close a bracket."""
+    pattern = _CHILD_LINES.get(indent)
+    if pattern is None:
+        pattern = re.compile(rb"\n {%d}[^ \]}]" % indent)
+        _CHILD_LINES[indent] = pattern
+    return pattern
 
 
 def find_duplicate_key(raw: bytes) -> tuple[str, int, int] | None:

@@ -8,11 +8,14 @@ rapidyaml tree (`lines.py`) to name the lines of duplicate keys and tags.
 
 One iterative walk (`_walk`) after parsing checks depth, JSON duplicate keys, normalises
 non-string mapping keys (`200:` in YAML is an int) and collects every `$ref`, so no analyzer has
-to walk the document again to find them.
+to walk the document again to find them. JSON that is exactly orjson's own output for its data
+(`Parsed.layout`: what pact libraries and most pretty printers write) needs no duplicate-key
+scan, and, pretty-printed without `$ref`s, no walk either.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +27,8 @@ from apigov.spec.errors import InputError
 from apigov.spec.limits import Limits, size_message
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_JSON_START = re.compile(rb"[ \t\r\n]*[{\[]")
+_UNPARSED: Any = object()
 # A `$ref` found under one of these keys is data (an example value), not a reference.
 _DATA_KEYS = frozenset({"example", "default", "enum", "const"})
 # ...unless the mapping holding that key is a map of names (a response or property may be
@@ -59,10 +64,42 @@ _NAME_MAPS = frozenset(
 # literal keeps the scan in step: a quote outside a literal always starts one.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
 _deep_prefixes: dict[int, re.Pattern[bytes]] = {}
+_INDENT_TO_NUL = bytes.maketrans(b" \t-", b"\x00\x00\x00")
 # A `!` where a YAML tag may start: where a node starts (a line's indentation, after `- `,
 # `? `, `: `, `--- `, flow punctuation, or an anchor). A `!` elsewhere (`if err != nil` in
 # a code sample) cannot be a tag, and would cost a full second parse to rule out.
 _TAG_CANDIDATE = re.compile(rb"(?m)(?:^[ \t]*|^---[ \t]+|[-?:][ \t]+|[\[{,][ \t]*|&[^\s]+[ \t]+)!")
+_WHITESPACE = frozenset(b" \t\r\n\f\v")
+
+
+def _may_have_tag(raw: bytes) -> bool:
+    """Whether `_TAG_CANDIDATE` matches `raw`, looking only at the line before each `!`.
+
+    The pattern has no literal prefix, so a regex search tries it at every byte (0.12 s on a
+    3 MB document); real documents hold a few dozen `!`, each checked here with a short walk
+    back over its line.
+    """
+    at = raw.find(b"!")
+    while at >= 0:
+        line_start = raw.rfind(b"\n", 0, at) + 1
+        before = at
+        while before > line_start and raw[before - 1] in b" \t":
+            before -= 1
+        if before == line_start:  # only indentation before it: a node starts here
+            return True
+        previous = raw[before - 1]
+        if previous in b"[{,":
+            return True
+        if before < at:
+            if previous in b"-?:":  # `- `, `? `, `: ` and `--- `
+                return True
+            word = before
+            while word > line_start and raw[word - 1] not in _WHITESPACE:
+                word -= 1
+            if b"&" in raw[word : before - 1]:  # an anchor `&name` just before the tag
+                return True
+        at = raw.find(b"!", at + 1)
+    return False
 
 
 @dataclass(slots=True)
@@ -73,6 +110,9 @@ class Parsed:
     format: str  # "json" | "yaml"
     refs: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
     """Every `$ref`: (path of the mapping that holds it, the reference string)."""
+    layout: str | None = None
+    """For JSON written exactly as orjson writes `data`: "indent2" (two-space pretty printing,
+    as pact libraries, `JSON.stringify(v, null, 2)` and serde_json write) or "compact"."""
 
 
 def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
@@ -86,21 +126,29 @@ def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
         raise InputError(
             name, "binary content (a NUL byte), not a text document", line=line, column=column
         )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, column = _position(raw, exc.start)
-        raise InputError(
-            name, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line=line, column=column
-        ) from None
-    stripped = text.lstrip()
-    if not stripped or not _has_content(stripped):
-        raise InputError(name, "empty document")
+    data: Any = _UNPARSED
+    if _JSON_START.match(raw):
+        # orjson checks UTF-8 itself: decoding a large JSON document to text first would cost
+        # time and its size again in memory. Anything orjson refuses takes the path below,
+        # which explains the problem (invalid UTF-8, the line of a syntax error, YAML flow).
+        with contextlib.suppress(orjson.JSONDecodeError):
+            data, fmt = orjson.loads(raw), "json"
+    if data is _UNPARSED:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line, column = _position(raw, exc.start)
+            raise InputError(
+                name, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line=line, column=column
+            ) from None
+        stripped = text.lstrip()
+        if not stripped or not _has_content(stripped):
+            raise InputError(name, "empty document")
 
-    if stripped[0] in "{[":
-        data, fmt = _parse_json(raw, text, name, limits), "json"
-    else:
-        data, fmt = _parse_yaml(raw, text, name, limits), "yaml"
+        if stripped[0] in "{[":
+            data, fmt = _parse_json(raw, text, name, limits), "json"
+        else:
+            data, fmt = _parse_yaml(raw, text, name, limits), "yaml"
 
     if not isinstance(data, dict):
         kind = (
@@ -110,14 +158,52 @@ def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
         )
         raise InputError(name, f"the top level is {kind}, not a mapping")
     parsed = Parsed(data=data, format=fmt)
-    key_count = _walk(parsed, name, limits)
     if fmt == "json":
+        parsed.layout = _json_layout(raw, data)
+    if (
+        parsed.layout == "indent2"
+        and b'"$ref":' not in raw
+        and raw.find(b"\n" + b" " * (2 * (limits.max_depth + 1))) < 0
+    ):
+        # Pretty-printed JSON without references (a pact, most often) leaves the walk nothing
+        # to do: no duplicate keys (the text is orjson's own output for the data), no `$ref`
+        # (orjson writes that key as is), nothing nested past the limit (a container at depth
+        # d starts a line indented 2d spaces, and no line is indented that far) and no
+        # non-string keys (JSON has none).
+        return parsed
+    key_count = _walk(parsed, name, limits)
+    if fmt == "json" and parsed.layout is None:
         _check_json_duplicates(raw, name, key_count)
     return parsed
 
 
 def _has_content(text: str) -> bool:
+    if text[:1] != "#":
+        return True  # `text` starts with no whitespace: its first line has content
     return any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines())
+
+
+def _json_layout(raw: bytes, data: dict[str, Any]) -> str | None:
+    """ "indent2" or "compact" when `raw` is exactly orjson's output for `data`, else None.
+
+    Such a text has no duplicate keys (it was written from a dict), which spares the scan of
+    every string literal, and its positions can be computed from the data (`lines.py`). One
+    serialisation and one comparison cost a fraction of that scan; the cheap look at the first
+    bytes skips them for documents written another way.
+    """
+    if raw.startswith(b'{\n  "'):
+        layout, option = "indent2", orjson.OPT_INDENT_2
+    elif raw.startswith(b'{"'):
+        layout, option = "compact", 0
+    else:
+        return None
+    try:
+        written = orjson.dumps(data, option=option)
+    except orjson.JSONEncodeError:  # nested past orjson's writing limit
+        return None
+    if not raw.startswith(written) or raw[len(written) :].strip():
+        return None
+    return layout
 
 
 def _position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -156,7 +242,7 @@ def _parse_yaml(raw: bytes, text: str, name: str, limits: Limits) -> Any:
         raise _yaml_error(raw, name, str(exc), limits) from None
     except RecursionError:  # pragma: no cover - the depth guard runs first
         raise InputError(name, f"nesting deeper than the limit of {limits.max_depth}") from None
-    if b"!" in raw and _TAG_CANDIDATE.search(raw):
+    if b"!" in raw and _may_have_tag(raw):
         _reject_tags(raw, name)
     return data
 
@@ -168,6 +254,11 @@ def _guard_yaml_depth(raw: bytes, text: str, name: str, limits: Limits) -> None:
     the widest line prefix bounds the block depth (flow nesting is bounded by yaml-rs itself).
     Only when that cheap bound exceeds the limit do we count real depth on PyYAML's event stream.
     """
+    # Such a prefix is a run of that many spaces, tabs and dashes: look for the run first, at
+    # C speed on a copy with those three bytes made NUL (the document has no NUL of its own),
+    # since the anchored pattern below is tried at every byte (25 ms on 3 MB).
+    if b"\x00" * limits.max_depth not in raw.translate(_INDENT_TO_NUL):
+        return
     deep = _deep_prefixes.get(limits.max_depth)
     if deep is None:
         # A line starting with that many spaces, tabs or dashes: the only way to nest that deep.

@@ -45,7 +45,9 @@ class Source:
 
     def position(self, pointer: str) -> tuple[int, int] | None:
         if self._lines is None:
-            self._lines = LineMap(self.raw)
+            # JSON laid out as pretty printers write it is located from its data alone.
+            pretty = self.parsed.data if self.parsed.layout == "indent2" else None
+            self._lines = LineMap(self.raw, pretty)
         try:
             tokens = jp.split(pointer)
         except ValueError:

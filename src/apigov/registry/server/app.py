@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apigov import __version__
+from apigov.registry import web
 from apigov.registry.server import api, broker
 from apigov.registry.server.auth import AuthError, AuthSettings, TokenStore
 from apigov.registry.server.webhooks import DEFAULT_RETRY_DELAYS, Dispatcher, WebhookStore
@@ -143,6 +144,8 @@ def create_app(
     app.include_router(broker.router)
     _add_service_routes(app)
     _add_error_handlers(app)
+    # The web pages (/ui), the fleet map and their static files; browsers asking for / go there.
+    web.install(app)
     # Outermost: a request that is too large never reaches routing or a handler.
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     return app

@@ -15,6 +15,8 @@ How the Broker's notions map onto the registry:
 - verification results are the registry's verification evidence (`record_verification`);
   their provider version is created (empty) if the provider never published one.
 - an environment's id (the Broker's `uuid`) is a UUID derived from its name.
+- writes raise the webhook events apigov's own API raises for the same write (a pact with new
+  content, a verification result, a deployment), with the same data.
 - the matrix and can-i-deploy answer from apigov's gate (`can_i_deploy`): each pair's answer
   (static compatibility, and verification where the policy requires it) is a matrix row.
 
@@ -32,6 +34,7 @@ import binascii
 import difflib
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -48,6 +51,7 @@ from apigov.registry.domain import (
     VersionConflictError,
 )
 from apigov.registry.gate import Policy, can_i_deploy
+from apigov.registry.server.api import ReaderOnLoop
 from apigov.registry.server.auth import Principal, require_scope
 from apigov.registry.server.broker_hal import (
     Urls,
@@ -66,6 +70,7 @@ from apigov.registry.server.broker_selectors import (
     parse_selector,
     select_pacts,
 )
+from apigov.registry.server.webhooks import Dispatcher
 from apigov.spec.documents import bundled_schema
 
 router = APIRouter()
@@ -77,6 +82,12 @@ MAX_DIFF_LINES = 200
 
 
 # ---- helpers -------------------------------------------------------------------------------
+
+
+def _notify(request: Request, event: str, data: dict[str, Any]) -> None:
+    """Raise a webhook event, as apigov's own API does for the same write (same data)."""
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    dispatcher.notify(event, data)
 
 
 def _registry(request: Request) -> BrokerRegistry:
@@ -239,10 +250,21 @@ def publish_contracts(
         return error_response(400, {"contracts": problems})
     try:
         result = registry.add_contracts(
-            service, number, files, branch=body.branch, actor=principal.name
+            service, number, files, branch=body.branch, actor=principal.name, tags=body.tags
         )
     except VersionConflictError as conflict:
         return _conflict(registry, service, number, files, conflict)
+    if result.new_contents:
+        _notify(
+            request,
+            "contract-published",
+            {
+                "service": service,
+                "version": number,
+                "branch": body.branch,
+                "newContents": sorted(result.new_contents),
+            },
+        )
     notices = [
         {
             "type": "success",
@@ -262,9 +284,8 @@ def publish_contracts(
     if body.tags:
         notices.append(
             {
-                "type": "warning",
-                "text": "Tags are not stored (apigov versions have branches, not tags): "
-                + ", ".join(body.tags),
+                "type": "success",
+                "text": f"Tagged {service} version {number}: {', '.join(body.tags)}",
             }
         )
     contracts = []
@@ -606,6 +627,17 @@ def publish_verification(
         details=json.dumps({k: v for k, v in details.items() if v is not None}, sort_keys=True),
         actor=principal.name,
     )
+    _notify(
+        request,
+        "verification-published",
+        {
+            "provider": provider,
+            "providerVersion": provider_version,
+            "consumer": consumer,
+            "pactSha256": sha256,
+            "success": body.success,
+        },
+    )
     pact_version = urls.pact_version(provider, consumer, sha256)
     return hal(
         {
@@ -633,24 +665,51 @@ def pacticipant(request: Request, pacticipant: str, _: Reader) -> JSONResponse:
     registry = _registry(request)
     # A provider named by a consumer's pact exists before it publishes anything (a verifier
     # looks it up to put its first version on a branch).
-    if registry.latest_version(pacticipant) is None and not registry.pact_publications(pacticipant):
+    main_branch = registry.main_branch(pacticipant)
+    if (
+        registry.latest_version(pacticipant) is None
+        and not registry.pact_publications(pacticipant)
+        and main_branch is None
+    ):
         return not_found(f"pacticipant {pacticipant!r}")
+    return hal(_pacticipant_body(urls, pacticipant, main_branch))
+
+
+class PacticipantPatchIn(_Body):
+    main_branch: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+@router.patch("/pacticipants/{pacticipant}")
+def patch_pacticipant(
+    request: Request, pacticipant: str, body: PacticipantPatchIn, principal: Publisher
+) -> JSONResponse:
+    """`pact-broker create-or-update-pacticipant --main-branch B`: the service's main branch,
+    which the `mainBranch` selector then means (the Broker's pacticipant `mainBranch`)."""
+    bad_name = _check_name("pacticipant", pacticipant)
+    if bad_name:
+        return error_response(400, {"pacticipant": [bad_name]})
+    registry = _registry(request)
+    if "main_branch" in body.model_fields_set:
+        registry.set_main_branch(pacticipant, body.main_branch, actor=principal.name)
+    return hal(_pacticipant_body(Urls(request), pacticipant, registry.main_branch(pacticipant)))
+
+
+def _pacticipant_body(urls: Urls, pacticipant: str, main_branch: str | None) -> dict[str, Any]:
     base = urls.pacticipant(pacticipant)
-    return hal(
-        {
-            "name": pacticipant,
-            "displayName": pacticipant,
-            "_links": {
-                "self": {"href": base, "name": pacticipant},
-                "pb:version": {"href": base + "/versions/{version}", "templated": True},
-                "pb:latest-version": {"href": base + "/latest-version"},
-                "pb:branch-version": {
-                    "href": base + "/branches/{branch}/versions/{version}",
-                    "templated": True,
-                },
+    return {
+        "name": pacticipant,
+        "displayName": pacticipant,
+        "mainBranch": main_branch,
+        "_links": {
+            "self": {"href": base, "name": pacticipant},
+            "pb:version": {"href": base + "/versions/{version}", "templated": True},
+            "pb:latest-version": {"href": base + "/latest-version"},
+            "pb:branch-version": {
+                "href": base + "/branches/{branch}/versions/{version}",
+                "templated": True,
             },
-        }
-    )
+        },
+    }
 
 
 def _version_body(
@@ -658,13 +717,15 @@ def _version_body(
 ) -> dict[str, Any]:
     urls = Urls(request)
     base = urls.version(service, number)
-    environments = _registry(request).environments()
+    registry = _registry(request)
+    environments = registry.environments()
+    tags = registry.version_tags(service, number)
     return {
         "number": number,
         "branch": branch,
         "_embedded": {
             "branchVersions": [{"name": branch}] if branch else [],
-            "tags": [],
+            "tags": [_tag_body(urls, service, number, tag) for tag in tags],
         },
         "_links": {
             "self": {"href": base, "name": number, "title": f"{service} version {number}"},
@@ -720,6 +781,33 @@ def put_branch_version(
     record = registry.version(pacticipant, version)
     body = _version_body(request, pacticipant, version, record.branch if record else branch)
     return hal(body, 201 if result.created else 200)
+
+
+def _tag_body(urls: Urls, service: str, number: str, tag: str) -> dict[str, Any]:
+    version = urls.version(service, number)
+    return {
+        "name": tag,
+        "_links": {
+            "self": {"href": f"{version}/tags/{quote(tag, safe='')}", "name": tag},
+            "pb:version": {"href": version, "name": number},
+            "pb:pacticipant": {"href": urls.pacticipant(service), "name": service},
+        },
+    }
+
+
+@router.put("/pacticipants/{pacticipant}/versions/{version}/tags/{tag}")
+def put_version_tag(
+    request: Request, pacticipant: str, version: str, tag: str, principal: Publisher
+) -> JSONResponse:
+    """`pact-broker create-version-tag`: tag a version, creating it (empty) if needed, as the
+    Broker does. 201 when the tag is new, 200 when the version had it."""
+    bad_name = _check_name("pacticipant", pacticipant)
+    if bad_name:
+        return error_response(400, {"pacticipant": [bad_name]})
+    registry = _registry(request)
+    registry.add_contracts(pacticipant, version, [], actor=principal.name)
+    added = registry.add_tags(pacticipant, version, [tag], actor=principal.name)
+    return hal(_tag_body(Urls(request), pacticipant, version, tag), 201 if added else 200)
 
 
 # ---- environments and deployments ------------------------------------------------------------
@@ -794,6 +882,17 @@ def record_deployment(
         )
     except RegistryError as error:
         return error_response(400, {"version": [error.message]})
+    _notify(
+        request,
+        "deployment-recorded",
+        {
+            "service": pacticipant,
+            "version": version,
+            "environment": name,
+            "target": target,
+            "retired": retired,
+        },
+    )
     # The deployed version as the environment's listing shows it (one id for both).
     live = LiveVersion(pacticipant, version, "deployed", target)
     answer = live_body(Urls(request), name, live, deployed=True)
@@ -917,13 +1016,13 @@ def _answer(
 
 @router.get("/can-i-deploy")
 def can_i_deploy_answer(
-    request: Request, pacticipant: str, version: str, environment: str, _: Reader
+    request: Request, pacticipant: str, version: str, environment: str, _: ReaderOnLoop
 ) -> JSONResponse:
     return _answer(request, pacticipant, version, environment, set())
 
 
 @router.get("/matrix")
-def matrix(request: Request, _: Reader) -> JSONResponse:
+def matrix(request: Request, _: ReaderOnLoop) -> JSONResponse:
     """The matrix query Pact clients send for can-i-deploy, answered by apigov's gate.
 
     One selector (`q[][pacticipant]` with `q[][version]`, or `latest`/`branch`/`mainBranch`

@@ -6,16 +6,17 @@ they hold are deduplicated by content, since verifying one content twice proves 
 each remembers every selector that picked it (the verifier prints why a pact is verified).
 
 Semantics follow the Pact Broker's documentation of selectors:
-- `mainBranch`: the latest version of each consumer on its main branch. apigov keeps no
-  per-service main branch setting; like the Broker's automatic detection, a version on `main`
-  or `master` is on the main branch.
+- `mainBranch`: the latest version of each consumer on its main branch: the one the service
+  named (`mainBranch` of the pacticipant, `apigov registry service set --main-branch`), else,
+  like the Broker's automatic detection, `main` or `master`.
 - `branch`: the latest version on that branch (every version on it with `latest: false`).
 - `matchingBranch`: `branch` with the provider version's branch from the request.
 - `deployed`, `released`, `deployedOrReleased`, optionally narrowed by `environment`; or
   `environment` alone (deployed or released there): every such version, not only the latest.
 - `latest` alone: the latest version of each consumer.
+- `tag`: every version with that tag; with `latest: true` the latest one of each consumer.
 - `consumer` narrows any of them to one consumer; alone it means that consumer's latest version.
-Tags (`tag`, `fallbackTag`) are refused: apigov versions have branches, not tags.
+`fallbackTag` is refused (use two selectors, one per tag).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Selector:
     main_branch: bool = False
     branch: str | None = None
     matching_branch: bool = False
+    tag: str | None = None
     latest: bool | None = None
     deployed: bool = False
     released: bool = False
@@ -61,6 +63,9 @@ class Selector:
             where = f" in {self.environment}" if self.environment else ""
             return f"{who}versions currently {how}{where}"
         every = self.latest is False
+        if self.tag is not None:
+            # For tags the Broker's default is every version: only `latest: true` narrows it.
+            return f"{'latest' if self.latest else 'every'} {who}version tagged {self.tag!r}"
         if self.main_branch:
             return f"{'every' if every else 'latest'} {who}version from the main branch"
         if self.branch is not None:
@@ -72,12 +77,10 @@ class Selector:
 
 def parse_selector(data: dict[str, object]) -> Selector:
     """One selector from its JSON form; unknown or unsupported criteria are refused."""
-    for unsupported in ("tag", "fallbackTag"):
-        if data.get(unsupported) is not None:
-            raise SelectorError(
-                f"selector {unsupported!r} is not supported: apigov versions have branches, "
-                "not tags (use 'branch' or 'mainBranch')"
-            )
+    if data.get("fallbackTag") is not None:
+        raise SelectorError(
+            "selector 'fallbackTag' is not supported: use two selectors, one per tag"
+        )
     if data.get("fallbackBranch") is not None:
         raise SelectorError(
             "selector 'fallbackBranch' is not supported: use two selectors, one per branch"
@@ -87,6 +90,7 @@ def parse_selector(data: dict[str, object]) -> Selector:
         "mainBranch",
         "branch",
         "matchingBranch",
+        "tag",
         "latest",
         "deployed",
         "released",
@@ -121,13 +125,21 @@ def parse_selector(data: dict[str, object]) -> Selector:
         main_branch=flag("mainBranch"),
         branch=text("branch"),
         matching_branch=flag("matchingBranch"),
+        tag=text("tag"),
         latest=latest,
         deployed=flag("deployed"),
         released=flag("released"),
         deployed_or_released=flag("deployedOrReleased"),
         environment=text("environment"),
     )
-    branches = sum([selector.main_branch, selector.branch is not None, selector.matching_branch])
+    branches = sum(
+        [
+            selector.main_branch,
+            selector.branch is not None,
+            selector.matching_branch,
+            selector.tag is not None,
+        ]
+    )
     if branches > 1 or (branches and selector.wants_live):
         raise SelectorError(
             "a selector picks versions by one criterion: a branch, or where they are live"
@@ -194,8 +206,15 @@ def _pick(
                     continue
                 wanted.add((version.service, version.number))
         return [p for p in candidates if (p.consumer, p.consumer_version) in wanted]
+    if selector.tag is not None:
+        tagged = [p for p in candidates if selector.tag in p.tags]
+        return _latest_per_consumer(tagged) if selector.latest else tagged
     if selector.main_branch:
-        candidates = [p for p in candidates if p.branch in MAIN_BRANCHES]
+        candidates = [
+            p
+            for p in candidates
+            if (p.branch == p.main_branch if p.main_branch else p.branch in MAIN_BRANCHES)
+        ]
     elif selector.branch is not None:
         candidates = [p for p in candidates if p.branch == selector.branch]
     elif selector.matching_branch:
