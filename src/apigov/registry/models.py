@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -256,3 +257,24 @@ class WebhookDelivery(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     success: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# The tables, for the stores and pages that query them with SQLAlchemy Core: one typed name
+# each (`Model.__table__` is typed as a FromClause, which Core queries cannot use as a Table).
+services_table = _table(Service)
+contracts_table = _table(Contract)
+versions_table = _table(Version)
+version_tags_table = _table(VersionTag)
+version_contracts_table = _table(VersionContract)
+environments_table = _table(Environment)
+deployments_table = _table(Deployment)
+releases_table = _table(Release)
+evidence_table = _table(Evidence)
+tokens_table = _table(Token)
+audit_log_table = _table(AuditEntry)

@@ -52,33 +52,21 @@ from apigov.registry.domain import (
     spec_digest,
     version_digest,
 )
-from apigov.registry.models import (
-    AuditEntry,
-    Contract,
-    Deployment,
-    Environment,
-    Evidence,
-    Release,
-    Service,
-    Version,
-    VersionContract,
-    VersionTag,
-)
+from apigov.registry.models import audit_log_table as _audit
+from apigov.registry.models import contracts_table as _contracts
+from apigov.registry.models import deployments_table as _deployments
+from apigov.registry.models import environments_table as _environments
+from apigov.registry.models import evidence_table as _evidence
+from apigov.registry.models import releases_table as _releases
+from apigov.registry.models import services_table as _services
+from apigov.registry.models import version_contracts_table as _links
+from apigov.registry.models import version_tags_table as _tags
+from apigov.registry.models import versions_table as _versions
 from apigov.spec.errors import UnreachableError
 
 if TYPE_CHECKING:
     from apigov.registry.gate import GateInputs, PartnerVersion
 
-_services: Table = Service.__table__  # type: ignore[assignment]
-_contracts: Table = Contract.__table__  # type: ignore[assignment]
-_versions: Table = Version.__table__  # type: ignore[assignment]
-_links: Table = VersionContract.__table__  # type: ignore[assignment]
-_environments: Table = Environment.__table__  # type: ignore[assignment]
-_deployments: Table = Deployment.__table__  # type: ignore[assignment]
-_releases: Table = Release.__table__  # type: ignore[assignment]
-_evidence: Table = Evidence.__table__  # type: ignore[assignment]
-_audit: Table = AuditEntry.__table__  # type: ignore[assignment]
-_tags: Table = VersionTag.__table__  # type: ignore[assignment]
 
 STATIC = "static-compat"
 VERIFICATION = "verification"

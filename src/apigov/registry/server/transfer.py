@@ -18,34 +18,21 @@ from typing import Any, TextIO
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from apigov.registry import migrate
-from apigov.registry.models import (
-    AuditEntry,
-    Contract,
-    Deployment,
-    Environment,
-    Evidence,
-    Release,
-    Service,
-    Token,
-    Version,
-    VersionContract,
-)
+from apigov.registry.models import audit_log_table as _audit
+from apigov.registry.models import contracts_table as _contracts
+from apigov.registry.models import deployments_table as _deployments
+from apigov.registry.models import environments_table as _environments
+from apigov.registry.models import evidence_table as _evidence
+from apigov.registry.models import releases_table as _releases
+from apigov.registry.models import services_table as _services
+from apigov.registry.models import tokens_table as _tokens
+from apigov.registry.models import version_contracts_table as _links
+from apigov.registry.models import versions_table as _versions
 from apigov.registry.server.wire import decode_bytes, encode_bytes
 from apigov.spec.errors import InputError
 
 FORMAT = "apigov-registry-export"
 FORMAT_VERSION = 1
-
-_services: Table = Service.__table__  # type: ignore[assignment]
-_contracts: Table = Contract.__table__  # type: ignore[assignment]
-_versions: Table = Version.__table__  # type: ignore[assignment]
-_links: Table = VersionContract.__table__  # type: ignore[assignment]
-_environments: Table = Environment.__table__  # type: ignore[assignment]
-_deployments: Table = Deployment.__table__  # type: ignore[assignment]
-_releases: Table = Release.__table__  # type: ignore[assignment]
-_evidence: Table = Evidence.__table__  # type: ignore[assignment]
-_tokens: Table = Token.__table__  # type: ignore[assignment]
-_audit: Table = AuditEntry.__table__  # type: ignore[assignment]
 
 
 def _time(moment: datetime | None) -> str | None:

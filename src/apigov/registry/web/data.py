@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from apigov.findings import Finding, Level, finding_from_dict
 from apigov.registry.compat import (
@@ -22,25 +22,14 @@ from apigov.registry.compat import (
     EVENT_ROLE_VALUES,
     digest_of_contract_files,
 )
-from apigov.registry.models import (
-    Contract,
-    Deployment,
-    Environment,
-    Evidence,
-    Release,
-    Service,
-    Version,
-    VersionContract,
-)
-
-_services: Table = Service.__table__  # type: ignore[assignment]
-_contracts: Table = Contract.__table__  # type: ignore[assignment]
-_versions: Table = Version.__table__  # type: ignore[assignment]
-_links: Table = VersionContract.__table__  # type: ignore[assignment]
-_environments: Table = Environment.__table__  # type: ignore[assignment]
-_deployments: Table = Deployment.__table__  # type: ignore[assignment]
-_releases: Table = Release.__table__  # type: ignore[assignment]
-_evidence: Table = Evidence.__table__  # type: ignore[assignment]
+from apigov.registry.models import contracts_table as _contracts
+from apigov.registry.models import deployments_table as _deployments
+from apigov.registry.models import environments_table as _environments
+from apigov.registry.models import evidence_table as _evidence
+from apigov.registry.models import releases_table as _releases
+from apigov.registry.models import services_table as _services
+from apigov.registry.models import version_contracts_table as _links
+from apigov.registry.models import versions_table as _versions
 
 PACT = "pact"
 STATIC = "static-compat"

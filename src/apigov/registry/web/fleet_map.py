@@ -36,7 +36,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
-    Table,
     case,
     false,
     func,
@@ -47,27 +46,16 @@ from sqlalchemy import (
 )
 
 from apigov.registry.domain import Role
-from apigov.registry.models import (
-    Contract,
-    Deployment,
-    Environment,
-    Evidence,
-    Release,
-    Service,
-    Version,
-    VersionContract,
-)
+from apigov.registry.models import contracts_table as _contracts
+from apigov.registry.models import deployments_table as _deployments
+from apigov.registry.models import environments_table as _environments
+from apigov.registry.models import evidence_table as _evidence
+from apigov.registry.models import releases_table as _releases
+from apigov.registry.models import services_table as _services
+from apigov.registry.models import version_contracts_table as _links
+from apigov.registry.models import versions_table as _versions
 from apigov.registry.web.access import PageReader
 from apigov.registry.web.data import static_keys
-
-_services: Table = Service.__table__  # type: ignore[assignment]
-_versions: Table = Version.__table__  # type: ignore[assignment]
-_links: Table = VersionContract.__table__  # type: ignore[assignment]
-_contracts: Table = Contract.__table__  # type: ignore[assignment]
-_environments: Table = Environment.__table__  # type: ignore[assignment]
-_deployments: Table = Deployment.__table__  # type: ignore[assignment]
-_releases: Table = Release.__table__  # type: ignore[assignment]
-_evidence: Table = Evidence.__table__  # type: ignore[assignment]
 
 # The evidence kinds of `registry/sql.py`.
 STATIC_KIND = "static-compat"
