@@ -210,80 +210,55 @@ def logout() -> Response:
 # ---- error pages -----------------------------------------------------------------------------
 
 
+def error_page(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    login: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The pages' one error page: a title, the reason, and the login form when it helps."""
+    context = {"title": title, "detail": detail, "login": login}
+    return page(request, "error.html", context, status_code=status, headers=headers)
+
+
 def add_error_pages(app: FastAPI) -> None:
     """HTML answers for the pages' errors (the JSON API keeps its problem details)."""
 
     @app.exception_handler(AuthError)
     async def on_auth(request: Request, error: AuthError) -> Response:
         if error.status == 401:
-            return page(
-                request,
-                "error.html",
-                {"title": "Sign in to see the registry", "detail": error.detail, "login": True},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return page(
-            request,
-            "error.html",
-            {"title": "Not allowed", "detail": error.detail, "login": False},
-            status_code=403,
-        )
+            title = "Sign in to see the registry"
+            bearer = {"WWW-Authenticate": "Bearer"}
+            return error_page(request, 401, title, error.detail, login=True, headers=bearer)
+        return error_page(request, 403, "Not allowed", error.detail)
 
     @app.exception_handler(PageNotFoundError)
     async def on_missing(request: Request, error: PageNotFoundError) -> Response:
-        return page(
-            request,
-            "error.html",
-            {"title": "Not found", "detail": error.detail, "login": False},
-            status_code=404,
-        )
+        return error_page(request, 404, "Not found", error.detail)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "query")
-        return page(
-            request,
-            "error.html",
-            {
-                "title": "Bad request",
-                "detail": f"{where}: {first.get('msg', 'invalid')}",
-                "login": False,
-            },
-            status_code=400,
-        )
+        detail = f"{where}: {first.get('msg', 'invalid')}"
+        return error_page(request, 400, "Bad request", detail)
 
     @app.exception_handler(UnreachableError)
     async def on_unreachable(request: Request, error: UnreachableError) -> Response:
-        return page(
-            request,
-            "error.html",
-            {
-                "title": "The registry's storage is unavailable",
-                "detail": str(error),
-                "login": False,
-            },
-            status_code=503,
-        )
+        title = "The registry's storage is unavailable"
+        return error_page(request, 503, title, str(error))
 
     @app.exception_handler(InputError)
     async def on_refused(request: Request, error: InputError) -> Response:
         # A stored document that no longer loads, or a request the registry refuses.
-        return page(
-            request,
-            "error.html",
-            {"title": "Refused by the registry", "detail": error.message, "login": False},
-            status_code=422,
-        )
+        return error_page(request, 422, "Refused by the registry", error.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> Response:
         detail = "there is no such page" if error.status_code == 404 else str(error.detail)
-        return page(
-            request,
-            "error.html",
-            {"title": f"Error {error.status_code}", "detail": detail, "login": False},
-            status_code=error.status_code,
-            headers=dict(error.headers) if error.headers else None,
-        )
+        headers = dict(error.headers) if error.headers else None
+        title = f"Error {error.status_code}"
+        return error_page(request, error.status_code, title, detail, headers=headers)
