@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -46,6 +47,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -119,6 +121,17 @@ class Stats:
     maximum: float
     #: True when at least half of the measured runs timed out: the median is only a lower bound.
     lower_bound: bool
+
+
+def sibling(name: str) -> ModuleType:
+    """Another bench script as a module (bench/ is not a package, and a plain `import registry`
+    would be ambiguous beside apigov's own): its seeding data and helpers."""
+    path = Path(__file__).resolve().parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def compute_stats(seconds: Sequence[float], timed_out: Sequence[bool]) -> Stats:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import os
 import random
 import signal
@@ -38,14 +37,7 @@ sys.path.insert(0, str(REPO / "tests" / "registry"))
 
 import httpx  # noqa: E402
 
-
-def _in_process_bench() -> ModuleType:
-    """bench/registry.py, for its seeding (one way to build the registry for both benches)."""
-    spec = importlib.util.spec_from_file_location("bench_registry", REPO / "bench" / "registry.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from harness import sibling  # noqa: E402
 
 
 def _free_port() -> int:
@@ -197,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A terminated run still stops its servers and removes its temporary files.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    local = _in_process_bench()
+    local = sibling("registry")
     os.environ.setdefault("NO_COLOR", "1")
     print(
         "backend   services  versions  pairs  seed s  route         p50       p99      "

@@ -41,30 +41,15 @@ import httpx  # noqa: E402
 from apigov.registry.compat import StaticChecker  # noqa: E402
 from apigov.registry.domain import ContractFile, Role, ServiceMetadata, spec_digest  # noqa: E402
 from apigov.registry.sql import SqlRegistry  # noqa: E402
+from harness import sibling  # noqa: E402
 
 BROKEN_EVERY = 50
 UNVERIFIED_EVERY = 7
 ENVIRONMENT = "production"
-
-SPEC = """\
-openapi: 3.0.3
-info: {title: svc, version: "1"}
-paths:
-  /items/{id}:
-    get:
-      operationId: getItem
-      parameters:
-        - {name: id, in: path, required: true, schema: {type: string}}
-      responses:
-        "200":
-          description: an item
-          content:
-            application/json:
-              schema:
-                type: object
-                required: [id]
-                properties: {id: {type: string}}
-"""
+# The spec and pact every bench seeds with (bench/registry.py).
+_SEEDING = sibling("registry")
+SPEC: str = _SEEDING.SPEC
+_pact = _SEEDING.pact
 
 
 def service_name(index: int) -> str:
@@ -82,23 +67,6 @@ def pair_verdict(pair: int) -> str:
     if pair % UNVERIFIED_EVERY == 0:
         return "unverified"
     return "compatible"
-
-
-def _pact(consumer: str, provider: str) -> bytes:
-    return json.dumps(
-        {
-            "consumer": {"name": consumer},
-            "provider": {"name": provider},
-            "interactions": [
-                {
-                    "description": "get an item",
-                    "request": {"method": "GET", "path": "/items/1"},
-                    "response": {"status": 200, "body": {"id": "1"}},
-                }
-            ],
-            "metadata": {"pactSpecification": {"version": "3.0.0"}},
-        }
-    ).encode()
 
 
 def seed_map_fleet(location: str, services: int, providers: int = 5, teams: int = 40) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
 import os
 import signal
 import statistics
@@ -40,15 +39,7 @@ from sqlalchemy import event  # noqa: E402
 
 from apigov.registry.domain import ContractFile  # noqa: E402
 from apigov.registry.sql import SqlRegistry  # noqa: E402
-
-
-def _sibling(name: str) -> ModuleType:
-    """Another bench module (bench/ is not a package): its seeding data and server start."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from harness import sibling  # noqa: E402
 
 
 def _body(files: list[ContractFile]) -> dict[str, Any]:
@@ -161,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.setdefault("NO_COLOR", "1")
-    local = _sibling("registry")
-    http = _sibling("registry_http")
+    local = sibling("registry")
+    http = sibling("registry_http")
     print(
         "backend     workers  clients  publishes  contracts/s  p50 ms  p99 ms  statements"
         "  server cpu/publish"

@@ -16,7 +16,6 @@ docs/registry-web.md by hand. The issue's goal: every page under 300 ms.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
 import statistics
@@ -24,19 +23,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from harness import sibling
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _in_process_bench() -> ModuleType:
-    """bench/registry.py, for its seeding (one way to build the registry for every bench)."""
-    spec = importlib.util.spec_from_file_location("bench_registry", REPO / "bench" / "registry.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class ServerTime:
@@ -137,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="concurrent publishers (seeding)")
     parser.add_argument("--requests", type=int, default=40, help="requests per page kind")
     args = parser.parse_args(argv)
-    local = _in_process_bench()
+    local = sibling("registry")
     os.environ.setdefault("NO_COLOR", "1")
     for size in (int(s) for s in args.services.split(",")):
         with local.backend("sqlite", size) as location:
