@@ -229,3 +229,26 @@ def test_a_ref_to_an_unknown_version_is_an_input_error(registry: Path) -> None:
         f"apigov: error: {registry}: notifications@9.9: notifications has no version 9.9 "
         "and there is no environment '9.9'\n"
     )
+
+
+def test_materialise_pacts_writes_the_published_bytes_of_each_version(
+    registry: Path, tmp_path: Path
+) -> None:
+    from apigov.registry.refs import materialise_pacts
+
+    store = open_registry(str(registry))
+    try:
+        versions = [
+            record
+            for service, number in [("notifications", "2.0.0"), ("orders", "1.0.0")]
+            if (record := store.version(service, number)) is not None
+        ]
+        assert len(versions) == 2
+        files = materialise_pacts(store, versions, "orders", tmp_path)
+    finally:
+        store.close()
+    # orders holds no pact with itself as provider: only notifications' pact is written.
+    assert [f.relative_to(tmp_path.resolve()).as_posix() for f in files] == [
+        "notifications@2.0.0/pacts/notifications-orders.json"
+    ]
+    assert files[0].read_bytes() == NOTIFICATIONS_PACT.read_bytes()

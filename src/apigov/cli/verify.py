@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import posixpath
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -90,7 +89,8 @@ def verify(
         typer.Option(
             "--message-url",
             help="The provider's message endpoint: receives POST {description, providerStates} "
-            "and answers with the message (metadata in Pact-Message-Metadata, base64 JSON).",
+            "(plus the request message as 'request' for a synchronous message) and answers "
+            "with the message (metadata in Pact-Message-Metadata, base64 JSON).",
             metavar="URL",
         ),
     ] = None,
@@ -145,8 +145,9 @@ def verify(
 
     Each HTTP interaction's request is sent to the provider (after its provider states are set
     up through --state-change-url) and the response is matched under the pact's matching rules
-    by Pact's own verifier. With --message-url, each message interaction's message is asked of
-    the provider and matched by apigov's matching engine. Every failing interaction is an error
+    by Pact's own verifier. With --message-url, each message interaction's message (for a
+    synchronous message, the reply to its request message) is asked of the provider and matched
+    by apigov's matching engine. Every failing interaction is an error
     naming what differed; passing ones are info. Exit 3 when the provider cannot be reached.
     """
     if record and not version:
@@ -278,26 +279,15 @@ class _RegistryPacts:
         """The pacts with `provider` of the consumer version `ref` names (CONSUMER@VERSION, or
         CONSUMER@ENVIRONMENT for the version live there)."""
         from apigov.registry.domain import RegistryError
-        from apigov.registry.refs import resolve_version
+        from apigov.registry.refs import materialise_pacts, resolve_version
 
         try:
             record = resolve_version(ref, self.store)
+            files = materialise_pacts(self.store, [record], provider, self.folder)
         except RegistryError as error:
             raise InputError(self.where, str(error)) from None
-        pacts = [f for f in record.pacts if f.provider == provider]
-        if not pacts:
+        if not files:
             raise InputError(ref, f"{record.label} holds no pact with provider {provider!r}")
-        contents = self.store.contents([f.sha256 for f in pacts])
-        version_folder = self.folder / f"{record.service}@{record.number}"
-        files: list[Path] = []
-        for stored in pacts:
-            target = (version_folder / posixpath.normpath(stored.path)).resolve()
-            content = contents.get(stored.sha256)
-            if not target.is_relative_to(version_folder) or content is None:
-                raise InputError(ref, f"cannot read the pact {stored.path!r} of {record.label}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            files.append(target)
         self._name_folders(files)
         return files
 

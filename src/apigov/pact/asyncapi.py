@@ -18,6 +18,14 @@ messages, V4 `Asynchronous/Messages`), or answers this request message with thes
    be satisfiable by the schema. Request messages are read as written (required fields apply).
    With several candidates, the message is compatible when one of them accepts it; otherwise
    the problems of the closest candidate are reported.
+5. **Headers**: the message's `headers` schema is checked against the pact's metadata (less
+   Pact's own keys: `contentType` and the destination keys above), with the same semantics as
+   the payload.
+
+An interaction that names its operation as PactFlow's comparator expects
+(`comments.references.AsyncAPI.operationId`) is checked against that operation: its messages
+are the candidates (for a synchronous message, the request's; the reply's messages are the
+candidates for its responses), and its action gives the direction.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from apigov.findings import Finding
+from apigov.findings import Finding, Level
 from apigov.pact.compat import (
     _UNDEFINED,
     CATALOGUE,
@@ -40,8 +48,15 @@ from apigov.pact.matching import parse_rule_path
 from apigov.pact.model import Interaction, Kind, Message, Pact, RuleList, read_pact
 from apigov.pact.schemas import Problem, SchemaBook
 from apigov.spec import pointer as jp
-from apigov.spec.asyncapi import RECEIVE, SEND, AsyncMessage, messages
-from apigov.spec.model import AsyncApiSpec, PactFile
+from apigov.spec.asyncapi import (
+    RECEIVE,
+    SEND,
+    AsyncMessage,
+    AsyncOperation,
+    messages,
+    operations,
+)
+from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile
 
 ADDRESS_KEYS = (
     "topic",
@@ -54,12 +69,45 @@ ADDRESS_KEYS = (
     "address",
 )
 NAME_KEYS = ("eventType", "messageName", "messageId", "type", "name", "event")
+# Metadata keys that are Pact's own, not message headers: the content type, and where the
+# message travels (which the document says with channel addresses, not headers).
+NOT_HEADERS = frozenset(("contentType", *ADDRESS_KEYS))
+# PactFlow's key under an interaction's `comments.references` naming the AsyncAPI operation.
+ASYNCAPI_REFERENCE = "AsyncAPI"
+_NOT_ALLOWED = re.compile(
+    r"^Additional properties are not allowed \((.*) (?:was|were) unexpected\)$"
+)
 _JSON_MEDIA = re.compile(r"^application/([\w.+-]+\+)?json$")
 
 
 def check_message_compatibility(pact: PactFile, spec: AsyncApiSpec) -> list[Finding]:
     """Every problem that makes `pact`'s message interactions incompatible with `spec`."""
     return _MessageChecker(spec).check(read_pact(pact))
+
+
+def check_pact(
+    pact: PactFile, spec: ApiSpec | None = None, events: AsyncApiSpec | None = None
+) -> list[Finding]:
+    """Each interaction of `pact` against the document that can describe it: HTTP ones against
+    the OpenAPI document `spec`, messages against the AsyncAPI document `events`. What neither
+    given document can describe is `compat-interaction-not-checked` (info)."""
+    from apigov.pact.compat import check_compatibility
+
+    found: list[Finding] = []
+    if spec is not None:
+        found.extend(
+            f
+            for f in check_compatibility(pact, spec)
+            if events is None or f.id != "compat-interaction-not-checked"
+        )
+    if events is not None:
+        seen = set(found)  # the pact's own warnings (unknown fields) come with both checks
+        found.extend(
+            f
+            for f in check_message_compatibility(pact, events)
+            if (spec is None or f.id != "compat-interaction-not-checked") and f not in seen
+        )
+    return found
 
 
 @dataclass
@@ -86,6 +134,7 @@ class _MessageChecker:
         self.book = SchemaBook(spec)
         self.shapes = _Shapes(spec)
         self.messages = messages(spec)
+        self.operations = operations(spec)
         default = spec.document.get("defaultContentType")
         self.default_content_type = default if isinstance(default, str) else None
 
@@ -104,15 +153,117 @@ class _MessageChecker:
                     )
                 )
                 continue
+            if ASYNCAPI_REFERENCE in _references(interaction):
+                findings.extend(self.check_referenced(pact, interaction))
+                continue
             for expected in _expected_messages(interaction):
                 findings.extend(self.check_message(pact, expected))
         return findings
 
+    # ---- an interaction that names its operation ------------------------------------------
+
+    def check_referenced(self, pact: Pact, interaction: Interaction) -> list[Finding]:
+        """PactFlow's convention: `comments.references.AsyncAPI.operationId` names the
+        operation; its messages (and its reply's) are the only candidates."""
+        pointer = f"{interaction.pointer}/comments/references/AsyncAPI"
+        reference = _references(interaction)[ASYNCAPI_REFERENCE]
+        operation_id = reference.get("operationId") if isinstance(reference, dict) else None
+        if not isinstance(operation_id, str) or not operation_id:
+            return [
+                self.finding(
+                    pact,
+                    interaction,
+                    "compat-message-reference-malformed",
+                    pointer,
+                    f"interaction {interaction.label} refers to the AsyncAPI document without "
+                    "an operationId (comments.references.AsyncAPI.operationId)",
+                )
+            ]
+        operation = self.operations.get(operation_id)
+        if operation is None:
+            return [
+                self.finding(
+                    pact,
+                    interaction,
+                    "compat-message-operation-unknown",
+                    f"{pointer}/operationId",
+                    f"interaction {interaction.label} refers to operation {operation_id!r}, "
+                    f"which {self.spec.name} does not define (known: "
+                    f"{', '.join(sorted(self.operations)) or 'none'})",
+                )
+            ]
+        findings: list[Finding] = []
+        synchronous = interaction.kind is Kind.SYNC_MESSAGE
+        # The provider sends what the consumer receives; it receives a synchronous request.
+        wanted = RECEIVE if synchronous else SEND
+        if operation.action is not None and operation.action != wanted:
+            findings.append(
+                self.finding(
+                    pact,
+                    interaction,
+                    "compat-message-direction",
+                    f"{pointer}/operationId",
+                    f"the consumer expects the provider to {wanted} message "
+                    f"{interaction.label}, but operation {operation_id!r} of {self.spec.name} "
+                    f"has action {operation.action!r} ({self.place_operation(operation)})",
+                )
+            )
+        expected = _expected_messages(interaction)
+        if not synchronous:
+            for item in expected:
+                findings.extend(self.check_message(pact, item, operation.messages))
+            return findings
+        request = [e for e in expected if e.direction == RECEIVE]
+        replies = [e for e in expected if e.direction == SEND]
+        request_findings = [
+            f for item in request for f in self.check_message(pact, item, operation.messages)
+        ]
+        findings.extend(request_findings)
+        if any(f.level is Level.ERROR for f in request_findings):
+            # The replies to a request the operation does not take are not judged: which
+            # operation the request belongs to is the question to settle first.
+            return findings
+        if not operation.reply:
+            findings.append(
+                self.finding(
+                    pact,
+                    interaction,
+                    "compat-message-reply-missing",
+                    pointer,
+                    f"the consumer expects a reply to {interaction.label}, but operation "
+                    f"{operation_id!r} of {self.spec.name} has "
+                    f"{'no reply' if operation.reply is None else 'a reply without messages'} "
+                    f"({self.place_operation(operation)})",
+                )
+            )
+            return findings
+        if not replies:
+            findings.append(
+                self.finding(
+                    pact,
+                    interaction,
+                    "compat-message-response-missing",
+                    f"{interaction.pointer}/response",
+                    f"synchronous message {interaction.label} expects no response, though "
+                    f"operation {operation_id!r} replies",
+                )
+            )
+        for item in replies:
+            findings.extend(self.check_message(pact, item, operation.reply))
+        return findings
+
     # ---- one message ---------------------------------------------------------------------
 
-    def check_message(self, pact: Pact, expected: _Expected) -> list[Finding]:
+    def check_message(
+        self,
+        pact: Pact,
+        expected: _Expected,
+        operation_messages: list[AsyncMessage] | None = None,
+    ) -> list[Finding]:
+        """One message against the document's messages, or against the messages of the
+        operation the interaction names (`operation_messages`: its direction is settled)."""
         interaction, message = expected.interaction, expected.message
-        candidates = self.messages
+        candidates = self.messages if operation_messages is None else operation_messages
         address = _first_text(message.metadata, ADDRESS_KEYS)
         if address is not None:
             candidates = [c for c in candidates if c.matches_address(address)]
@@ -163,7 +314,12 @@ class _MessageChecker:
                 )
             ]
         findings: list[Finding] = []
-        directed = [c for c in candidates if not c.directions or expected.direction in c.directions]
+        # The operation an interaction names settles the direction once, for all its messages.
+        directed = (
+            candidates
+            if operation_messages is not None
+            else [c for c in candidates if not c.directions or expected.direction in c.directions]
+        )
         if not directed:
             verb = "sends" if expected.direction == SEND else "receives"
             findings.append(
@@ -183,7 +339,11 @@ class _MessageChecker:
         best = min(verdicts, key=lambda verdict: len(verdict.problems))
         body_pointer = f"{expected.pointer}/contents{message.contents.within}"
         for rule_id, sub_pointer, text in best.problems:
-            pointer = expected.pointer + "/metadata" if sub_pointer == "#metadata" else None
+            pointer = None
+            if sub_pointer == "#metadata":
+                pointer = expected.pointer + "/metadata"
+            elif sub_pointer.startswith("#metadata/"):
+                pointer = expected.pointer + "/metadata" + sub_pointer[len("#metadata") :]
             findings.append(
                 self.finding(
                     pact, interaction, rule_id, pointer or body_pointer + sub_pointer, text
@@ -207,6 +367,8 @@ class _MessageChecker:
                 )
             )
             return verdict
+        response = expected.direction == SEND
+        verdict.problems.extend(self.header_problems(message, candidate, response))
         media = actual or wanted or "application/json"
         if not message.contents.present:
             return verdict
@@ -222,9 +384,16 @@ class _MessageChecker:
             return verdict
         payload = candidate.node.get("payload")
         if payload is None:
-            return verdict  # the document does not constrain the payload
+            verdict.problems.append(
+                (
+                    "compat-message-payload-unknown",
+                    "",
+                    f"the message has contents, but the document gives it no payload schema "
+                    f"({place})",
+                )
+            )
+            return verdict
         payload_pointer = f"{candidate.pointer}/payload"
-        response = expected.direction == SEND
         value = message.contents.value
         problems = self.book.problems(payload, candidate.source, value, response=response)
         schema_place = self.place(candidate, payload_pointer)
@@ -245,6 +414,44 @@ class _MessageChecker:
                 )
             )
         return verdict
+
+    def header_problems(
+        self, message: Message, candidate: AsyncMessage, response: bool
+    ) -> list[tuple[str, str, str]]:
+        """The pact's metadata (its headers) against the message's `headers` schema: read like
+        the payload, so a header the consumer expects must be defined when the schema lists
+        them, and a request must carry the required ones."""
+        schema = candidate.node.get("headers")
+        if schema is None:
+            return []
+        headers = {k: v for k, v in message.metadata.items() if k not in NOT_HEADERS}
+        problems = self.book.problems(schema, candidate.source, headers, response=response)
+        schema_place = self.place(candidate, f"{candidate.pointer}/headers")
+        found: list[tuple[str, str, str]] = []
+        for problem in problems[:5]:
+            # Closed by apigov's subset reading, or by the document's own
+            # `additionalProperties: false`: either way the header is not defined.
+            undefined = _UNDEFINED.match(problem.message) or _NOT_ALLOWED.match(problem.message)
+            if undefined:
+                for name in re.findall(r"'((?:[^'\\]|\\.)*)'", undefined[1]):
+                    found.append(
+                        (
+                            "compat-message-header-undefined",
+                            f"#metadata{problem.path}/{jp.escape(name)}",
+                            f"the consumer expects message header {name!r}, which the headers "
+                            f"schema does not define (schema {schema_place})",
+                        )
+                    )
+                continue
+            where = f"header {problem.path.lstrip('/')!r}" if problem.path else "headers"
+            found.append(
+                (
+                    "compat-message-header-incompatible",
+                    f"#metadata{problem.path}",
+                    f"message {where}: {problem.message} (schema {schema_place})",
+                )
+            )
+        return found
 
     def body_problems(
         self, problems: Sequence[Problem], schema_place: str
@@ -304,6 +511,10 @@ class _MessageChecker:
 
     # ---- places and findings ---------------------------------------------------------------
 
+    def place_operation(self, operation: AsyncOperation) -> str:
+        location = self.spec.locate(operation.pointer)
+        return f"{location} #{location.pointer or operation.pointer}"
+
     def place(self, candidate: AsyncMessage, pointer: str | None = None) -> str:
         location = self.spec.locate(pointer or candidate.pointer, candidate.source)
         return f"{location} #{location.pointer or pointer or candidate.pointer}"
@@ -341,6 +552,11 @@ def _expected_messages(interaction: Interaction) -> list[_Expected]:
     for index, reply in enumerate(interaction.replies):
         found.append(_Expected(interaction, reply, f"{interaction.pointer}/response/{index}", SEND))
     return found
+
+
+def _references(interaction: Interaction) -> dict[str, Any]:
+    references = interaction.comments.get("references")
+    return references if isinstance(references, dict) else {}
 
 
 def _first_text(metadata: Mapping[str, Any], keys: Sequence[str]) -> str | None:

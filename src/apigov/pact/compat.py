@@ -38,6 +38,11 @@ from apigov.spec import pointer as jp
 from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile
 from apigov.spec.sources import Source
 
+CHECKER_VERSION = "2"
+"""Changes whenever a verdict can change for the same pact and documents: the registry keys
+its cache of static results by it (2: message headers, AsyncAPI operation references and
+reply messages)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -252,13 +257,13 @@ CATALOGUE: dict[str, Rule] = {
         Rule(
             "compat-message-body-incompatible",
             Level.ERROR,
-            None,
+            "message.payload.incompatible",
             "The message's contents do not fit the documented payload schema.",
         ),
         Rule(
             "compat-message-field-undefined",
             Level.ERROR,
-            None,
+            "message.payload.incompatible",
             "The consumer relies on a message field the payload schema does not define.",
         ),
         Rule(
@@ -270,8 +275,50 @@ CATALOGUE: dict[str, Rule] = {
         Rule(
             "compat-message-body-unvalidatable",
             Level.WARNING,
-            None,
+            "message.payload.unvalidatable",
             "The message's media type cannot be checked statically.",
+        ),
+        Rule(
+            "compat-message-payload-unknown",
+            Level.WARNING,
+            "message.payload.unknown",
+            "The message has contents but the document gives it no payload schema.",
+        ),
+        Rule(
+            "compat-message-header-incompatible",
+            Level.ERROR,
+            "message.headers.incompatible",
+            "A message header (Pact metadata) does not fit the message's headers schema.",
+        ),
+        Rule(
+            "compat-message-header-undefined",
+            Level.ERROR,
+            "message.headers.incompatible",
+            "The consumer expects a message header the headers schema does not define.",
+        ),
+        Rule(
+            "compat-message-reference-malformed",
+            Level.ERROR,
+            "message.references.missing",
+            "The interaction's `comments.references.AsyncAPI` names no `operationId`.",
+        ),
+        Rule(
+            "compat-message-operation-unknown",
+            Level.ERROR,
+            "message.operation.unknown",
+            "The AsyncAPI operation the interaction refers to does not exist.",
+        ),
+        Rule(
+            "compat-message-reply-missing",
+            Level.ERROR,
+            "message.reply.missing",
+            "A synchronous message's operation has no reply (or a reply without messages).",
+        ),
+        Rule(
+            "compat-message-response-missing",
+            Level.WARNING,
+            "message.response.missing",
+            "A synchronous message expects no response, though its operation has a reply.",
         ),
     )
 }

@@ -46,7 +46,15 @@ from typing import Any
 
 from apigov.findings import Finding, Level
 from apigov.pact.model import Interaction, Kind, Pact, read_pact
-from apigov.pact.verify_messages import MessageProducer, url_producer, verify_message
+from apigov.pact.verify_messages import (
+    MessageProducer,
+    ReplyProducer,
+    url_producer,
+    url_replier,
+    verify_message,
+    verify_sync_message,
+)
+from apigov.spec import pointer as jp
 from apigov.spec.errors import InputError, UnreachableError
 from apigov.spec.model import PactFile
 
@@ -94,8 +102,7 @@ CATALOGUE: dict[str, str] = {
     "verify-body-mismatch": "The response body does not match the expected body.",
     "verify-metadata-mismatch": "Message metadata does not match.",
     "verify-interaction-not-verified": "A message interaction without a message producer "
-    "(--message-url) or a synchronous message (info), or an HTTP interaction the verifier "
-    "could not run (error).",
+    "(--message-url) (info), or an HTTP interaction the verifier could not run (error).",
 }
 
 
@@ -117,7 +124,8 @@ class VerifySettings:
     """Also call the state handler with action "teardown" after each interaction."""
     message_url: str | None = None
     """The provider's message endpoint (Pact's convention: POST {description, providerStates},
-    the message in the answer's body, its metadata in Pact-Message-Metadata)."""
+    plus the request message for a synchronous message; the message in the answer's body, its
+    metadata in Pact-Message-Metadata)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +140,8 @@ class Mismatch:
 class InteractionOutcome:
     interaction: Interaction
     verified: bool
-    """False when the interaction was not verified (a message without a producer, a
-    synchronous message, or an HTTP interaction without a result)."""
+    """False when the interaction was not verified (a message without a producer, or an HTTP
+    interaction without a result)."""
     mismatches: list[Mismatch] = field(default_factory=list)
     reason: str = ""
     """Why an HTTP interaction has no result (the verifier could not run the pact)."""
@@ -219,9 +227,11 @@ def verify_pacts(
     *,
     state_handler: StateHandler | None = None,
     message_producer: MessageProducer | None = None,
+    reply_producer: ReplyProducer | None = None,
 ) -> VerificationRun:
     """Replay every HTTP interaction of each pact against the provider at `settings.base_url`,
-    and verify every asynchronous message with `message_producer` (or `settings.message_url`).
+    verify every asynchronous message with `message_producer` and every synchronous message
+    with `reply_producer` (or both with `settings.message_url`).
 
     Provider states go to `state_handler` when given, else to `settings.state_change_url`
     (both through `StateRelay`). Raises `UnreachableError` when the provider (or the state
@@ -229,8 +239,8 @@ def verify_pacts(
     """
     if state_handler is not None and settings.state_change_url is not None:
         raise ValueError("give a state handler or a state change URL, not both")
-    if message_producer is not None and settings.message_url is not None:
-        raise ValueError("give a message producer or a message URL, not both")
+    if (message_producer or reply_producer) is not None and settings.message_url is not None:
+        raise ValueError("give message producers or a message URL, not both")
     if settings.base_url:
         check_reachable(settings.base_url, settings.timeout, f"provider {settings.provider}")
     if settings.state_change_url is not None:
@@ -239,13 +249,13 @@ def verify_pacts(
     if settings.message_url is not None:
         check_reachable(settings.message_url, settings.timeout, "message URL")
         message_producer = url_producer(settings.message_url, settings.timeout)
+        reply_producer = url_replier(settings.message_url, settings.timeout)
     outcomes: list[PactOutcome] = []
     with StateRelay(state_handler) as relay:
         for pact_file in pact_files:
             pact = read_pact(pact_file)
             outcome = _verify_one(pact, settings, relay)
-            if message_producer is not None:
-                _verify_messages(outcome, settings, message_producer, state_handler)
+            _verify_messages(outcome, settings, message_producer, reply_producer, state_handler)
             outcomes.append(outcome)
     return VerificationRun(settings, outcomes)
 
@@ -253,15 +263,26 @@ def verify_pacts(
 def _verify_messages(
     outcome: PactOutcome,
     settings: VerifySettings,
-    producer: MessageProducer,
+    producer: MessageProducer | None,
+    replier: ReplyProducer | None,
     state_handler: StateHandler | None,
 ) -> None:
-    """Verify the pact's asynchronous messages in place of their not-verified outcomes."""
+    """Verify the pact's messages in place of their not-verified outcomes: asynchronous ones
+    with `producer`, synchronous ones with `replier`."""
     for index, result in enumerate(outcome.interactions):
         interaction = result.interaction
-        if interaction.kind is not Kind.MESSAGE or interaction.message is None:
+        if interaction.kind is Kind.MESSAGE and interaction.message is not None and producer:
+            found = verify_message(interaction, producer, state_handler, teardown=settings.teardown)
+        elif interaction.kind is Kind.SYNC_MESSAGE and replier is not None:
+            found = verify_sync_message(
+                interaction,
+                _request_message(outcome.pact, interaction),
+                replier,
+                state_handler,
+                teardown=settings.teardown,
+            )
+        else:
             continue
-        found = verify_message(interaction, producer, state_handler, teardown=settings.teardown)
         mismatches = sorted(
             (Mismatch(kind, text) for kind, text in found),
             key=lambda m: _ORDER.get(m.kind, len(_ORDER)),
@@ -269,6 +290,16 @@ def _verify_messages(
         outcome.interactions[index] = InteractionOutcome(
             interaction, verified=True, mismatches=mismatches
         )
+
+
+def _request_message(pact: Pact, interaction: Interaction) -> Mapping[str, Any]:
+    """A synchronous message's request as the pact file writes it (what Pact's verifier sends
+    the provider: `contents`, `metadata`, and its rules and generators when it has them)."""
+    try:
+        node = jp.resolve(pact.file.data, f"{interaction.pointer}/request")
+    except jp.PointerError:  # the model read it from there: only a changed file
+        node = None
+    return node if isinstance(node, dict) else {}
 
 
 def _verify_one(pact: Pact, settings: VerifySettings, relay: StateRelay) -> PactOutcome:
@@ -434,9 +465,6 @@ def _finding(pact: Pact, outcome: InteractionOutcome, settings: VerifySettings) 
 def _verdict(outcome: InteractionOutcome, settings: VerifySettings) -> tuple[str, Level, str]:
     interaction = outcome.interaction
     if not outcome.verified:
-        if interaction.kind is Kind.SYNC_MESSAGE:
-            reason = "a synchronous message; apigov verify does not verify those yet"
-            return "verify-interaction-not-verified", Level.INFO, reason
         if interaction.kind is not Kind.HTTP:
             reason = "a message interaction; give the provider's message endpoint (--message-url)"
             return "verify-interaction-not-verified", Level.INFO, reason
@@ -444,7 +472,7 @@ def _verdict(outcome: InteractionOutcome, settings: VerifySettings) -> tuple[str
         detail = f": {outcome.reason}" if outcome.reason else ""
         return "verify-interaction-not-verified", Level.ERROR, f"not verified{detail}"
     if outcome.passed:
-        at = settings.message_url if interaction.kind is Kind.MESSAGE else settings.base_url
+        at = settings.base_url if interaction.kind is Kind.HTTP else settings.message_url
         where = f"verified against {settings.provider} at {at or 'its message producer'}"
         return "verify-interaction-passed", Level.INFO, where
     explained = "; ".join(m.explanation for m in outcome.mismatches)

@@ -20,9 +20,15 @@ Provider states are set up by calling the state handler directly (no verifier is
 there is no retry loop to avoid); a failing set-up fails the interaction with
 `StateChangeFailed`.
 
-`Synchronous/Messages` (request/response messages) are not verified yet: Pact's message
-convention has no field for the request message, and pact-python 4.2 exposes no synchronous
-message producer; they are reported as not verified (info).
+`Synchronous/Messages` (a request message answered by a response message) follow the Pact
+verifier's own convention for them (pact_verifier's `verify_sync_message_from_provider`): the
+same POST also carries the pact's request message as written in the pact file,
+`{"description", "providerStates", "request": {"contents": ..., "metadata": ...}}`, and the
+answer is the provider's response message (body and `Pact-Message-Metadata`, as above). It is
+matched against the interaction's first response, as Pact's verifier does (a synchronous
+message with several responses is compared with its first). In Python a `ReplyProducer` is
+`(description, states, request) -> (contents, metadata)`. pact-python 4.2 has no producer for
+synchronous messages, so this is apigov's, like the asynchronous one.
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ MessageProducer = Callable[[str, Sequence[Mapping[str, Any]]], ProducedMessage]
 """Produces the message an interaction describes: (description, provider states as
 `{"name", "params"}` objects) -> (contents, metadata). Raises to fail the interaction."""
 
+ReplyProducer = Callable[[str, Sequence[Mapping[str, Any]], Mapping[str, Any]], ProducedMessage]
+"""Answers the request message of a synchronous message interaction: (description, provider
+states, the pact's request message as written: `{"contents", "metadata", ...}`) ->
+(contents, metadata) of the response message. Raises to fail the interaction."""
+
 StateSetUp = Callable[[str, str, Mapping[str, Any]], Any]
 """apigov.pact.verify.StateHandler: (state name, "setup"|"teardown", params)."""
 
@@ -67,29 +78,50 @@ def url_producer(url: str, timeout: float) -> MessageProducer:
     """A producer that asks the provider's message endpoint, as Pact's verifier does."""
 
     def produce(description: str, states: Sequence[Mapping[str, Any]]) -> ProducedMessage:
-        body = json.dumps({"description": description, "providerStates": list(states)})
-        request = urllib.request.Request(
-            url, data=body.encode(), method="POST", headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                raw = response.read(MAX_MESSAGE_BYTES + 1)
-                content_type = response.headers.get("Content-Type")
-                encoded_metadata = response.headers.get(MESSAGE_METADATA_HEADER)
-        except urllib.error.HTTPError as error:
-            detail = error.read(500).decode("utf-8", "replace").strip()
-            suffix = f": {detail}" if detail else ""
-            raise MessageProductionError(f"{url} answered {error.code}{suffix}") from None
-        except (OSError, urllib.error.URLError) as error:
-            raise MessageProductionError(f"{url} could not be reached: {error}") from None
-        if len(raw) > MAX_MESSAGE_BYTES:
-            raise MessageProductionError(f"{url} answered more than {MAX_MESSAGE_BYTES} bytes")
-        metadata = _decode_metadata(encoded_metadata, url)
-        if content_type and "contentType" not in metadata and "content-type" not in metadata:
-            metadata["contentType"] = content_type
-        return raw, metadata
+        return _post(url, timeout, {"description": description, "providerStates": list(states)})
 
     return produce
+
+
+def url_replier(url: str, timeout: float) -> ReplyProducer:
+    """A reply producer that asks the provider's message endpoint, with the request message,
+    as Pact's verifier does for synchronous messages."""
+
+    def reply(
+        description: str, states: Sequence[Mapping[str, Any]], request: Mapping[str, Any]
+    ) -> ProducedMessage:
+        return _post(
+            url,
+            timeout,
+            {"description": description, "providerStates": list(states), "request": request},
+        )
+
+    return reply
+
+
+def _post(url: str, timeout: float, payload: Mapping[str, Any]) -> ProducedMessage:
+    """POST Pact's message request; the answer's body and metadata are the message."""
+    body = json.dumps(payload)
+    request = urllib.request.Request(
+        url, data=body.encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read(MAX_MESSAGE_BYTES + 1)
+            content_type = response.headers.get("Content-Type")
+            encoded_metadata = response.headers.get(MESSAGE_METADATA_HEADER)
+    except urllib.error.HTTPError as error:
+        detail = error.read(500).decode("utf-8", "replace").strip()
+        suffix = f": {detail}" if detail else ""
+        raise MessageProductionError(f"{url} answered {error.code}{suffix}") from None
+    except (OSError, urllib.error.URLError) as error:
+        raise MessageProductionError(f"{url} could not be reached: {error}") from None
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise MessageProductionError(f"{url} answered more than {MAX_MESSAGE_BYTES} bytes")
+    metadata = _decode_metadata(encoded_metadata, url)
+    if content_type and "contentType" not in metadata and "content-type" not in metadata:
+        metadata["contentType"] = content_type
+    return raw, metadata
 
 
 def _decode_metadata(encoded: str | None, url: str) -> dict[str, Any]:
@@ -139,6 +171,43 @@ def verify_message(
     pairs in the verifier's kinds (`StateChangeFailed`, `RequestFailed`, `BodyMismatch`,
     `MetadataMismatch`); empty when the message matches."""
     assert interaction.message is not None, "a message interaction has a message"
+    return _verify(
+        interaction,
+        interaction.message,
+        lambda states: producer(interaction.description, states),
+        state_handler,
+        teardown,
+    )
+
+
+def verify_sync_message(
+    interaction: Interaction,
+    request: Mapping[str, Any],
+    replier: ReplyProducer,
+    state_handler: StateSetUp | None,
+    *,
+    teardown: bool = False,
+) -> list[tuple[str, str]]:
+    """Like `verify_message`, for a synchronous message: the provider is given `request` (the
+    pact's request message as written) and its answer is matched against the interaction's
+    first response; with no response in the pact, an answer is all that is asked."""
+    expected = interaction.replies[0] if interaction.replies else None
+    return _verify(
+        interaction,
+        expected,
+        lambda states: replier(interaction.description, states, request),
+        state_handler,
+        teardown,
+    )
+
+
+def _verify(
+    interaction: Interaction,
+    expected: Message | None,
+    produce: Callable[[list[dict[str, Any]]], ProducedMessage],
+    state_handler: StateSetUp | None,
+    teardown: bool,
+) -> list[tuple[str, str]]:
     states = states_body(interaction)
     if state_handler is not None:
         for state in states:
@@ -153,7 +222,7 @@ def verify_message(
                     )
                 ]
     try:
-        contents, metadata = producer(interaction.description, states)
+        contents, metadata = produce(states)
     except Exception as error:  # the producer's failure is this interaction's failure
         reason = str(error) or type(error).__name__
         return [("RequestFailed", f"the message could not be produced: {reason}")]
@@ -163,9 +232,11 @@ def verify_message(
                 # A failed teardown does not change the verdict on the message.
                 with contextlib.suppress(Exception):
                     state_handler(state["name"], "teardown", state["params"])
-    actual = produced_message(contents, metadata, interaction.message)
+    if expected is None:
+        return []
+    actual = produced_message(contents, metadata, expected)
     found: list[tuple[str, str]] = []
-    for mismatch in match_message(interaction.message, actual):
+    for mismatch in match_message(expected, actual):
         if mismatch.part == "metadata":
             found.append(("MetadataMismatch", f"metadata {mismatch.path}: {mismatch.message}"))
         else:

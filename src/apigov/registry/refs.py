@@ -5,14 +5,18 @@ path (a `/`, a `\\`, an existing file) or a git `REV:path` (a `:`) is not a ref.
 `materialise(ref, registry, into)` writes the OpenAPI document of that version, and every file
 it refers to, under `into` with their published relative paths (`../_shared/common.yaml`
 included), so the loader reads the spec exactly as it was published.
-`materialise_live_pacts(registry, environment, provider, into)` writes the pacts with
-`provider` held by the consumer versions live in `environment`, for a consumer-aware diff.
+`materialise_pacts(registry, versions, provider, into)` writes the pacts with `provider` held
+by the given consumer versions, byte for byte as published (so their SHA-256 is the one the
+registry knows them by), as `into/<consumer>@<version>/<published path>`;
+`materialise_live_pacts(registry, environment, provider, into)` does so for the consumer
+versions live in `environment` (a consumer-aware diff, `apigov verify --consumers-from`).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from apigov.registry.domain import Registry, RegistryError, Role, VersionRecord
@@ -111,13 +115,25 @@ def materialise_live_pacts(
     as `into/<consumer>@<version>/<published path>`."""
     if not registry.has_environment(environment):
         raise RegistryError(environment, f"there is no environment {environment!r}")
-    written: list[Path] = []
+    records: list[VersionRecord] = []
     for live in sorted(
         registry.live_consumers(environment, provider), key=lambda v: (v.service, v.number)
     ):
         record = registry.version(live.service, live.number)
-        if record is None:
-            continue
+        if record is not None:
+            records.append(record)
+    return materialise_pacts(registry, records, provider, into)
+
+
+def materialise_pacts(
+    registry: Registry, versions: Iterable[VersionRecord], provider: str, into: Path
+) -> list[Path]:
+    """The pacts with `provider` held by each of `versions`, written byte for byte as
+    published to `into/<consumer>@<version>/<published path>`, in order; a version without
+    such a pact adds nothing. A published path that would leave its version's folder, or a
+    pact whose content is missing, is a RegistryError."""
+    written: list[Path] = []
+    for record in versions:
         pacts = [f for f in record.pacts if f.provider == provider]
         contents = registry.contents([f.sha256 for f in pacts])
         folder = (into / f"{record.service}@{record.number}").resolve()

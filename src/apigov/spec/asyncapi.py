@@ -58,9 +58,36 @@ class AsyncMessage:
         )
 
 
+@dataclass(eq=False)
+class AsyncOperation:
+    """One operation: what the application does (`send`/`receive`) with which messages, and,
+    for a request/reply operation (3.x `reply`), the messages of the answer."""
+
+    key: str
+    """Its key in `operations` (3.x) or its `operationId` (2.x)."""
+    pointer: str
+    action: str | None
+    messages: list[AsyncMessage]
+    """The messages it names (all of its channel's when it names none)."""
+    reply: list[AsyncMessage] | None = None
+    """The reply's messages; None when the operation has no `reply` at all."""
+
+
 def messages(spec: AsyncApiSpec) -> list[AsyncMessage]:
     """Every message of the document, deduplicated by where it is written."""
+    return list(_catalogue(spec)[0].values())
+
+
+def operations(spec: AsyncApiSpec) -> dict[str, AsyncOperation]:
+    """Every operation of the document by its key (3.x) or `operationId` (2.x)."""
+    return _catalogue(spec)[1]
+
+
+def _catalogue(
+    spec: AsyncApiSpec,
+) -> tuple[dict[tuple[str, str, str], AsyncMessage], dict[str, AsyncOperation]]:
     found: dict[tuple[str, str, str], AsyncMessage] = {}
+    named: dict[str, AsyncOperation] = {}
     channels = spec.document.get("channels")
     for channel_key, channel in (channels if isinstance(channels, dict) else {}).items():
         channel_pointer = jp.join(("channels", channel_key))
@@ -71,49 +98,87 @@ def messages(spec: AsyncApiSpec) -> list[AsyncMessage]:
             for operation, direction in (("subscribe", SEND), ("publish", RECEIVE)):
                 node = resolved.get(operation)
                 if isinstance(node, dict):
-                    for message in _message_nodes(
-                        spec, node.get("message"), source, f"{pointer}/{operation}/message", None
-                    ):
+                    held = [
                         _add(found, spec, channel_key, channel_key, message, direction)
+                        for message in _message_nodes(
+                            spec,
+                            node.get("message"),
+                            source,
+                            f"{pointer}/{operation}/message",
+                            None,
+                        )
+                    ]
+                    operation_id = node.get("operationId")
+                    if isinstance(operation_id, str):
+                        named[operation_id] = AsyncOperation(
+                            operation_id, f"{pointer}/{operation}", direction, held
+                        )
         else:
             address = resolved.get("address")
             address = address if isinstance(address, str) else None
-            held = resolved.get("messages")
-            for key, message in (held if isinstance(held, dict) else {}).items():
+            held_messages = resolved.get("messages")
+            for key, message in (held_messages if isinstance(held_messages, dict) else {}).items():
                 message_pointer = f"{pointer}/messages/{jp.escape(key)}"
                 for item in _message_nodes(spec, message, source, message_pointer, key):
                     _add(found, spec, channel_key, address, item, None)
     if spec.major >= 3:
-        _apply_operations(spec, found)
-    return list(found.values())
+        named.update(_operations(spec, found))
+    return found, named
 
 
-def _apply_operations(spec: AsyncApiSpec, found: dict[tuple[str, str, str], AsyncMessage]) -> None:
-    """3.x: an operation's action gives the direction of the messages it names (all of its
-    channel's messages when it names none)."""
-    operations = spec.document.get("operations")
-    for key, operation in (operations if isinstance(operations, dict) else {}).items():
-        node, source, _ = spec.follow(operation, None, jp.join(("operations", key)))
-        if not isinstance(node, dict) or node.get("action") not in (SEND, RECEIVE):
+def _operations(
+    spec: AsyncApiSpec, found: dict[tuple[str, str, str], AsyncMessage]
+) -> dict[str, AsyncOperation]:
+    """3.x: each operation with the messages it names; its action gives their direction, and
+    the opposite direction to its reply's messages (what a `receive` operation answers, the
+    application sends)."""
+    result: dict[str, AsyncOperation] = {}
+    operations_node = spec.document.get("operations")
+    for key, operation in (operations_node if isinstance(operations_node, dict) else {}).items():
+        node, source, pointer = spec.follow(operation, None, jp.join(("operations", key)))
+        if not isinstance(node, dict):
             continue
-        channel = node.get("channel")
-        channel_key = _channel_key(channel.get("$ref")) if isinstance(channel, dict) else None
-        named = node.get("messages")
-        if isinstance(named, list) and named:
-            targets = set()
-            for reference in named:
-                if isinstance(reference, dict) and isinstance(reference.get("$ref"), str):
-                    # Follow to the end: the operation names the channel's entry, which is
-                    # itself usually a reference to a component message.
-                    _, target_source, target_pointer = spec.follow(reference, source, "")
-                    targets.add(((target_source or spec.source).key, target_pointer))
-            for message in found.values():
-                if _identity(spec, message) in targets:
-                    message.directions.add(node["action"])
-        else:
-            for message in found.values():
-                if message.channel == channel_key:
-                    message.directions.add(node["action"])
+        action = node.get("action") if node.get("action") in (SEND, RECEIVE) else None
+        held = _operation_messages(spec, found, node, source)
+        reply: list[AsyncMessage] | None = None
+        reply_node, reply_source, _ = spec.follow(node.get("reply"), source, f"{pointer}/reply")
+        if isinstance(reply_node, dict):
+            reply = _operation_messages(spec, found, reply_node, reply_source)
+        result[key] = AsyncOperation(key, pointer, action, held, reply)
+        if action is None:
+            continue
+        for message in held:
+            message.directions.add(action)
+        for message in reply or []:
+            message.directions.add(RECEIVE if action == SEND else SEND)
+    return result
+
+
+def _operation_messages(
+    spec: AsyncApiSpec,
+    found: dict[tuple[str, str, str], AsyncMessage],
+    node: dict[str, Any],
+    source: Source | None,
+) -> list[AsyncMessage]:
+    """The messages an operation (or its reply) names (an empty list names none); all of its
+    channel's when it has no `messages`. A reply without a channel (the address is dynamic)
+    and without `messages` has none."""
+    channel = node.get("channel")
+    channel_key = _channel_key(channel.get("$ref")) if isinstance(channel, dict) else None
+    named = node.get("messages")
+    if isinstance(named, list):
+        targets = set()
+        for reference in named:
+            if isinstance(reference, dict) and isinstance(reference.get("$ref"), str):
+                # Follow to the end: the operation names the channel's entry, which is
+                # itself usually a reference to a component message.
+                _, target_source, target_pointer = spec.follow(reference, source, "")
+                targets.add(((target_source or spec.source).key, target_pointer))
+        held = [m for m in found.values() if _identity(spec, m) in targets]
+        # The same component message on several channels: the operation's channel's copy.
+        on_channel = [m for m in held if m.channel == channel_key]
+        return on_channel or held
+    return [m for m in found.values() if channel_key is not None and m.channel == channel_key]
 
 
 def _channel_key(ref: Any) -> str | None:
@@ -152,7 +217,7 @@ def _add(
     address: str | None,
     item: tuple[dict[str, Any], Source | None, str, str | None],
     direction: str | None,
-) -> None:
+) -> AsyncMessage:
     node, source, pointer, key = item
     # The same component message on two channels is two messages to a consumer.
     identity = ((source or spec.source).key, pointer, channel)
@@ -169,3 +234,4 @@ def _add(
         found[identity] = message
     if direction is not None:
         message.directions.add(direction)
+    return message
