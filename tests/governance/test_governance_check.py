@@ -343,3 +343,22 @@ def test_against_an_unknown_environment_is_an_input_error(tmp_path: Path) -> Non
     result = run_apigov("check", "--against", "moon", "--registry", registry, cwd=tmp_path)
     assert result.code == 2
     assert result.stderr == f"apigov: error: {registry}: the registry has no environment 'moon'\n"
+
+
+def test_pact_warnings_are_reported_once_with_both_provider_documents(fleet_repo: Path) -> None:
+    # notifications' pact with orders holds HTTP interactions and messages, so it is checked
+    # against orders' OpenAPI and AsyncAPI documents; what is wrong with the pact file itself
+    # (a field Pact does not define) is found by both checks and must be said once.
+    pact_path = fleet_repo / "contracts/notifications/pacts/notifications-orders.json"
+    pact = json.loads(pact_path.read_text(encoding="utf-8"))
+    pact["reviewedBy"] = "someone"
+    pact_path.write_text(json.dumps(pact, indent=2), encoding="utf-8")
+
+    result = run_apigov("check", "contracts", "--no-cache", "--format", "json", cwd=fleet_repo)
+    assert result.code == 0, result.stdout + result.stderr
+    unknown = [f for f in json.loads(result.stdout)["findings"] if f["id"] == "pact-unknown-field"]
+    assert len(unknown) == 1, unknown
+    assert "'reviewedBy'" in unknown[0]["message"]
+    assert (
+        unknown[0]["location"]["file"] == "contracts/notifications/pacts/notifications-orders.json"
+    )

@@ -320,8 +320,12 @@ class _Check:
                 return check_message_compatibility(pact, events)
 
             checked = self.cached("compat-messages", "", _inputs(pact) + _inputs(events), messages)
+            # Both checks report what is wrong with the pact file itself: say it once.
+            seen = set(found)
             found.extend(
-                f for f in checked if spec is None or f.id != "compat-interaction-not-checked"
+                f
+                for f in checked
+                if (spec is None or f.id != "compat-interaction-not-checked") and f not in seen
             )
         return found
 
