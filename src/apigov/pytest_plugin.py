@@ -20,7 +20,10 @@ Fixtures:
   of state name to a function taking the state's params; a state with no entry fails the
   interaction. Message interactions are verified when `messages` is given: a function
   `(description, states) -> (contents, metadata)` (states as `{"name", "params"}` objects), or
-  the URL of the app's message endpoint (a path such as "/_pact/messages" is on the served app).
+  the URL of the app's message endpoint (a path such as "/_pact/messages" is on the served app),
+  which then also answers synchronous messages. `replies` answers synchronous messages (V4
+  `Synchronous/Messages`) without a URL: a function `(description, states, request) ->
+  (contents, metadata)` given the pact's request message as written (`{"contents", "metadata"}`).
 - `apigov_compat(**overrides)`: checks the pacts against `spec` without running anything
   (`apigov.pact.compat`), fails the test on errors, and returns the findings.
 
@@ -55,8 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(name, pacts='contracts', app=None, spec=None, states=None, messages=None, "
-        "headers=None, timeout=10): the provider a test verifies pacts for (apigov's pytest "
-        "plugin)",
+        "replies=None, headers=None, timeout=10): the provider a test verifies pacts for "
+        "(apigov's pytest plugin)",
     )
 
 
@@ -204,8 +207,8 @@ def apigov_provider_server(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def apigov_verify(request: pytest.FixtureRequest) -> Callable[..., VerificationRun]:
     """Call it to replay the provider's pacts against its served app (fails the test on any
-    mismatch); keyword arguments override the marker's: name, pacts, states, messages, headers,
-    timeout, base_url (verify a server you started yourself)."""
+    mismatch); keyword arguments override the marker's: name, pacts, states, messages, replies,
+    headers, timeout, base_url (verify a server you started yourself)."""
 
     def verify(**overrides: Any) -> VerificationRun:
         from apigov.findings import Level
@@ -228,6 +231,13 @@ def apigov_verify(request: pytest.FixtureRequest) -> Callable[..., VerificationR
             if not callable(messages):
                 raise pytest.UsageError("messages=... must be a function or a URL")
             producer = messages
+        replies = settings.get("replies")
+        if replies is not None and not callable(replies):
+            raise pytest.UsageError("replies=... must be a function")
+        if replies is not None and message_url is not None:
+            raise pytest.UsageError(
+                "replies=... and a messages URL: the URL answers synchronous messages too"
+            )
         run = verify_pacts(
             pacts,
             VerifySettings(
@@ -239,6 +249,7 @@ def apigov_verify(request: pytest.FixtureRequest) -> Callable[..., VerificationR
             ),
             state_handler=_states_handler(settings.get("states")),
             message_producer=producer,
+            reply_producer=replies,
         )
         failures = [f for f in run.findings() if f.level is Level.ERROR]
         if failures:
