@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from registry_support import fresh_database, postgres_server
+from registry_support import fresh_database, install_pact_broker_cli, postgres_server
 
 from apigov.registry.sql import SqlRegistry
 
@@ -15,6 +15,13 @@ from apigov.registry.sql import SqlRegistry
 def postgres_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def pact_broker_cli() -> Path:
+    """The Rust Pact CLI's `pact-broker` (npm package `@pact-foundation/pact-cli`), installed
+    once per machine into `<repo>/.cache/npm-pact` (git-ignored)."""
+    return install_pact_broker_cli()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

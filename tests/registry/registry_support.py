@@ -7,6 +7,8 @@ temporary folder it owns, on a free port of 127.0.0.1, and is stopped at the end
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import shutil
 import socket
 import subprocess
@@ -18,9 +20,59 @@ from pathlib import Path
 import pytest
 
 from apigov.registry.domain import ContractFile, Role
-from helpers import CONTRACTS
+from helpers import CONTRACTS, REPO
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PACT_CLI_PACKAGE = "@pact-foundation/pact-cli@18.1.2"
+NPM_PREFIX = REPO / ".cache" / "npm-pact"
+PACT_BROKER = NPM_PREFIX / "node_modules" / ".bin" / "pact-broker"
+CLIENT_ENVIRONMENT = {
+    **os.environ,
+    "NO_COLOR": "1",
+    "PACT_DO_NOT_TRACK": "true",
+    # The server is on 127.0.0.1: never through a proxy from the environment.
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
+}
+
+
+def install_pact_broker_cli() -> Path:
+    """The Pact CLI's `pact-broker`, installed with npm once (a lock: xdist workers share it)."""
+    NPM_PREFIX.mkdir(parents=True, exist_ok=True)
+    with (NPM_PREFIX / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not PACT_BROKER.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.fail("npm is needed to install the Pact CLI for the broker tests")
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(NPM_PREFIX),
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    PACT_CLI_PACKAGE,
+                ],
+                check=True,
+                timeout=600,
+            )
+    return PACT_BROKER
+
+
+def run_pact_broker(cli: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`pact-broker ARGS --broker-base-url URL`, from the repository's top folder."""
+    return subprocess.run(
+        [str(cli), *args, "--broker-base-url", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=CLIENT_ENVIRONMENT,
+        check=False,
+    )
 
 
 def _free_port() -> int:

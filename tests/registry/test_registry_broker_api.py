@@ -340,15 +340,26 @@ def test_latest_provider_pacts_link_the_newest_pact_of_each_consumer(fleet: Test
     ]
 
 
-def test_fallback_tag_selectors_are_refused(fleet: TestClient) -> None:
-    answer = fleet.post(
-        "/pacts/provider/payments/for-verification",
-        json={"consumerVersionSelectors": [{"tag": "prod", "fallbackTag": "main", "latest": True}]},
-    )
-    assert answer.status_code == 400
-    assert answer.json()["errors"]["consumerVersionSelectors"] == [
-        "selector 'fallbackTag' is not supported: use two selectors, one per tag"
+def test_fallback_selectors_without_what_they_fall_back_from_are_refused(
+    fleet: TestClient,
+) -> None:
+    # The Broker documents fallbackTag for the latest tagged version only, and fallbackBranch
+    # for a branch. (What they pick: test_registry_tags.py.)
+    cases = [
+        ({"tag": "prod", "fallbackTag": "main"}, "'fallbackTag' needs 'tag' and 'latest': true"),
+        ({"fallbackTag": "main", "latest": True}, "'fallbackTag' needs 'tag' and 'latest': true"),
+        (
+            {"mainBranch": True, "fallbackBranch": "main"},
+            "'fallbackBranch' needs 'branch' (and picks its latest version)",
+        ),
     ]
+    for selector, message in cases:
+        answer = fleet.post(
+            "/pacts/provider/payments/for-verification",
+            json={"consumerVersionSelectors": [selector]},
+        )
+        assert answer.status_code == 400, selector
+        assert answer.json()["errors"]["consumerVersionSelectors"] == [message]
 
 
 def test_results_published_to_the_pact_link_are_verification_evidence_and_end_pending(
@@ -516,12 +527,14 @@ def test_the_matrix_answers_from_the_gate(client: TestClient) -> None:
 def test_the_matrix_refuses_questions_the_gate_cannot_answer(client: TestClient) -> None:
     no_environment = client.get("/matrix?q[][pacticipant]=orders&q[][version]=1&latestby=cvp")
     assert no_environment.status_code == 400
-    to_tag = client.get(
+    # A tag or an environment, not both (the gate answers for one of them).
+    both = client.get(
         "/matrix?q[][pacticipant]=orders&q[][version]=1&latestby=cvp&tag=prod&environment=x"
     )
-    assert to_tag.status_code == 400
-    assert to_tag.json()["errors"]["tag"] == [
-        "tags are not supported: use --to-environment (apigov environments)"
+    assert both.status_code == 400
+    assert both.json()["errors"]["q"] == [
+        "apigov answers can-i-deploy for one pacticipant version and either an environment or "
+        "a tag (--pacticipant P --version V, then --to-environment E or --to TAG)"
     ]
 
 

@@ -1,7 +1,8 @@
 """Real Pact clients against a real registry server (`apigov registry serve`, uvicorn, 127.0.0.1).
 
 - The Pact CLI (the Rust `pact-broker` of the npm package `@pact-foundation/pact-cli`, installed
-  by this module's set-up into `<repo>/.cache/npm-pact`, git-ignored, once per machine):
+  by the `pact_broker_cli` fixture (conftest.py) into `<repo>/.cache/npm-pact`, git-ignored,
+  once per machine):
   publishing the example fleet's pacts, environments, record-deployment, can-i-deploy (yes and
   no, with the exit codes the CLI gives), describe-version, and a token for writes.
 - pact-python's `Verifier` (pact_ffi): fetching pacts for verification with consumer version
@@ -12,10 +13,7 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -27,7 +25,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from registry_support import serve_registry
+from registry_support import CLIENT_ENVIRONMENT, run_pact_broker, serve_registry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -40,57 +38,11 @@ from apigov.registry.sql import SqlRegistry
 from apigov.spec.loader import Loader
 from helpers import CONTRACTS, REPO
 
-PACT_CLI_PACKAGE = "@pact-foundation/pact-cli@18.1.2"
-NPM_PREFIX = REPO / ".cache" / "npm-pact"
-PACT_BROKER = NPM_PREFIX / "node_modules" / ".bin" / "pact-broker"
 FLEET_PACTS = sorted(CONTRACTS.glob("*/pacts/*.json"))
-CLIENT_ENVIRONMENT = {
-    **os.environ,
-    "NO_COLOR": "1",
-    "PACT_DO_NOT_TRACK": "true",
-    # The server is on 127.0.0.1: never through a proxy from the environment.
-    "NO_PROXY": "127.0.0.1,localhost",
-    "no_proxy": "127.0.0.1,localhost",
-}
-
-
-@pytest.fixture(scope="session")
-def pact_broker_cli() -> Path:
-    """The Pact CLI's `pact-broker`, installed with npm once (a lock: xdist workers share it)."""
-    NPM_PREFIX.mkdir(parents=True, exist_ok=True)
-    with (NPM_PREFIX / ".install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not PACT_BROKER.exists():
-            npm = shutil.which("npm")
-            if npm is None:
-                pytest.fail("npm is needed to install the Pact CLI for the broker tests")
-            subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    str(NPM_PREFIX),
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    PACT_CLI_PACKAGE,
-                ],
-                check=True,
-                timeout=600,
-            )
-    return PACT_BROKER
 
 
 def _pact_broker(cli: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(cli), *args, "--broker-base-url", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        env=CLIENT_ENVIRONMENT,
-        check=False,
-    )
+    return run_pact_broker(cli, url, *args)
 
 
 def _publish_fleet_service(registry: SqlRegistry, service: str, version: str) -> None:

@@ -41,6 +41,11 @@ SCENARIO: list[tuple[str, ...]] = [
     ("record-undeployment", "payments", "--env", "production"),
     ("record-undeployment", "payments", "--env", "production"),
     ("can-i-deploy", "orders", "2.0.0", "--to", "staging"),
+    # Tags: republishing the same content adds one; then can-i-deploy to a tag.
+    ("publish", "contracts/payments", "--service", "payments", "--version", "1.0.0",
+     "--tag", "prod"),
+    ("can-i-deploy", "orders", "1.0.0", "--to-tag", "prod", "--format", "json"),
+    ("can-i-deploy", "orders", "1.0.0", "--to-tag", "qa"),
 ]  # fmt: skip
 
 
@@ -105,6 +110,13 @@ def test_the_same_scenario_gives_the_same_answers_directly_and_through_the_serve
     assert direct[12][2] == "apigov: error: <registry>: payments is not deployed to production\n"
     assert codes[13] == 1
     assert "deploy-unknown-version" in out[13]
+    assert codes[14] == 0
+    # payments 1.0.0 carries prod (satisfied), inventory carries no tag.
+    assert codes[15] == 1
+    assert out[15].count('"deploy-provider-not-tagged"') == 1
+    assert out[15].count('"deploy-pair-satisfied"') == 1
+    assert codes[16] == 1
+    assert "deploy-unknown-tag" in out[16]
 
 
 POLICIES = [

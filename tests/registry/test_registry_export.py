@@ -5,12 +5,13 @@ dump again."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from registry_support import apigov_in_process as _run
 from registry_support import fresh_database
 
-from apigov.registry.gate import Decision, Policy, can_i_deploy
+from apigov.registry.gate import Decision, Policy, can_i_deploy, can_i_deploy_to_tag
 from apigov.registry.publishing import collect_service_folder
 from apigov.registry.server.auth import Scope, TokenStore
 from apigov.registry.sql import SqlRegistry
@@ -28,7 +29,7 @@ QUESTIONS = [
 
 def _seed(location: str) -> None:
     """The example fleet with deployments, a release, an ended deployment, a verification,
-    cached static results and a token."""
+    cached static results, a token, tags and a main branch."""
     store = SqlRegistry(location)
     try:
         for service in ("payments", "inventory", "orders"):
@@ -45,6 +46,27 @@ def _seed(location: str) -> None:
         for question in QUESTIONS:
             can_i_deploy(store, *question)  # caches the static results as evidence
         TokenStore(store.engine).create("ci", Scope.PUBLISH)
+        # Tags (one version with two, one tag on two services) and a named main branch.
+        store.add_tags("payments", "1.0.0", ["prod", "v1"])
+        store.add_tags("orders", "1.0.0", ["prod"])
+        store.set_main_branch("orders", "trunk")
+    finally:
+        store.close()
+
+
+def _labels(location: str) -> dict[str, Any]:
+    """What tags and main branches answer: each version's tags, each service's main branch,
+    and the pacts held with payments as consumer version selectors see them."""
+    store = SqlRegistry(location)
+    try:
+        return {
+            "tags": {
+                f"{service}@1.0.0": store.version_tags(service, "1.0.0")
+                for service in ("payments", "inventory", "orders")
+            },
+            "main": {s: store.main_branch(s) for s in ("payments", "inventory", "orders")},
+            "pacts": store.pact_publications("payments"),
+        }
     finally:
         store.close()
 
@@ -52,11 +74,17 @@ def _seed(location: str) -> None:
 def _answers(location: str) -> list[Decision]:
     store = SqlRegistry(location)
     try:
-        return [
+        by_environment = [
             can_i_deploy(store, *question, policy=policy)
             for question in QUESTIONS
             for policy in (Policy(), Policy(require_verification=True))
         ]
+        # And for a tag (the Broker's --to TAG): the tags moved with the versions.
+        by_tag = [
+            can_i_deploy_to_tag(store, service, "1.0.0", "prod")
+            for service in ("orders", "payments", "inventory")
+        ]
+        return by_environment + by_tag
     finally:
         store.close()
 
@@ -78,8 +106,24 @@ def test_sqlite_to_postgresql_keeps_every_answer(tmp_path: Path, postgres_url: s
 
     assert _answers(target) == _answers(source)
     # The answers are not all the same one, so the comparison above means something.
-    verdicts = {decision.deployable for decision in _answers(source)}
+    answers = _answers(source)
+    verdicts = {decision.deployable for decision in answers}
     assert verdicts == {True, False}
+    # orders to prod: payments 1.0.0 carries prod (satisfied), inventory carries no tag.
+    assert {(p.provider, p.answer.value) for p in answers[-3].pairs} == {
+        ("inventory", "deploy-provider-not-tagged"),
+        ("payments", "deploy-pair-satisfied"),
+    }
+    labels = _labels(target)
+    assert labels == _labels(source)
+    assert labels["tags"] == {
+        "payments@1.0.0": ["prod", "v1"],
+        "inventory@1.0.0": [],
+        "orders@1.0.0": ["prod"],
+    }
+    assert labels["main"] == {"payments": None, "inventory": None, "orders": "trunk"}
+    [held] = labels["pacts"]
+    assert (held.consumer, held.tags, held.main_branch) == ("orders", ("prod",), "trunk")
 
     again = tmp_path / "again.jsonl"
     assert _run("registry", "export", str(again), "--registry", target)[0] == 0
@@ -115,6 +159,10 @@ def test_import_refuses_a_registry_that_is_not_empty(tmp_path: Path) -> None:
         (['{"kind": "service"}'], ":1: not an apigov-registry-export file"),
         (["not json"], ":1: not JSON: "),
         (
+            ['{"kind": "header", "format": "apigov-registry-export", "formatVersion": 3}'],
+            ":1: format version 3 is not 1 or 2",
+        ),
+        (
             [
                 '{"kind": "header", "format": "apigov-registry-export", "formatVersion": 1}',
                 '{"kind": "version", "service": "ghost", "number": "1", "digest": "d", '
@@ -149,5 +197,25 @@ def test_a_broken_dump_is_refused_with_its_line_and_nothing_is_written(
         assert store.audit_log() == []
         assert store.version("early", "1") is None
         assert _run("registry", "export", "-", "--registry", target)[1].count("\n") == 1
+    finally:
+        store.close()
+
+
+def test_a_format_1_dump_without_tags_or_main_branches_still_imports(tmp_path: Path) -> None:
+    """Dumps written before tags existed (format version 1) have neither member."""
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(
+        '{"kind": "header", "format": "apigov-registry-export", "formatVersion": 1}\n'
+        '{"kind": "service", "name": "orders", "createdAt": "2026-01-01T00:00:00+00:00"}\n'
+        '{"kind": "version", "service": "orders", "number": "1", "digest": "d", '
+        '"createdAt": "2026-01-01T00:00:00+00:00", "files": []}\n'
+    )
+    target = str(tmp_path / "target.db")
+    assert _run("registry", "import", str(dump), "--registry", target)[0] == 0
+    store = SqlRegistry(target)
+    try:
+        assert store.version_tags("orders", "1") == []
+        assert store.main_branch("orders") is None
+        assert store.version("orders", "1") is not None
     finally:
         store.close()

@@ -227,7 +227,18 @@ def record_verification(
 def can_i_deploy_command(
     service: Annotated[str, typer.Argument(help="The service to deploy.")],
     version: Annotated[str, typer.Argument(help="The version to deploy.")],
-    environment: Annotated[str, typer.Option("--to", help="The environment to deploy to.")],
+    environment: Annotated[
+        str | None, typer.Option("--to", help="The environment to deploy to.")
+    ] = None,
+    to_tag: Annotated[
+        str | None,
+        typer.Option(
+            "--to-tag",
+            help="Instead of an environment: check against the latest version of each "
+            "counterpart carrying this tag (the Pact Broker's --to TAG).",
+            metavar="TAG",
+        ),
+    ] = None,
     require_verification: Annotated[
         bool,
         typer.Option(
@@ -279,6 +290,8 @@ def can_i_deploy_command(
     other piece of evidence the policy requires (a fuzz run). Missing or stale evidence makes
     the answer "unknown" (exit 1), which --retry-while-unknown waits on.
     """
+    if (environment is None) == (to_tag is None):
+        raise typer.BadParameter("give the environment (--to ENV) or a tag (--to-tag TAG)")
     config = load_config(config_file)
     policy = choose_policy(require or [], max_age, config, verification=require_verification)
     location = registry or config.registry
@@ -293,7 +306,9 @@ def can_i_deploy_command(
     store = open_registry(location)
     try:
         decision = decide_with_retries(
-            lambda: answer_can_i_deploy(store, service, version, environment, policy),
+            lambda: answer_can_i_deploy(
+                store, service, version, environment or "", policy, tag=to_tag
+            ),
             retry_while_unknown,
             retry_interval,
             on_wait=waiting,

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from apigov.cli.options import DebugOption
+from apigov.cli.options import ConfigOption, DebugOption
 from apigov.cli.registry_options import RegistryOption
 from apigov.spec.errors import InputError
 
@@ -54,21 +54,52 @@ def serve(
         str,
         typer.Option("--max-body-size", help="Largest request body accepted.", metavar="SIZE"),
     ] = "32M",
+    broker_require: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--broker-require",
+            help="Evidence the Pact Broker routes' can-i-deploy requires beyond static "
+            "compatibility (repeatable: verification, fuzz@ENV, fuzz; default: the "
+            "configuration's can-i-deploy.require).",
+            metavar="EVIDENCE",
+        ),
+    ] = None,
+    broker_max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--broker-max-age",
+            help="Older evidence is stale for the Pact Broker routes "
+            "(default: can-i-deploy.max-age).",
+            metavar="AGE",
+        ),
+    ] = None,
+    config_file: ConfigOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Serve the registry over HTTP: apigov's JSON API and the Pact Broker API subset."""
     import uvicorn
 
     from apigov.cli.options import parse_size
+    from apigov.config import load_config
+    from apigov.registry.gate import choose_policy, describe_age
     from apigov.registry.server import app as server
 
     if no_auth and auth_reads:
         raise typer.BadParameter("--no-auth and --auth-reads contradict each other")
+    # Pact clients cannot name a policy: the server's is checked here, before anything starts.
+    policy = choose_policy(
+        broker_require or [],
+        broker_max_age,
+        load_config(config_file),
+        options=("--broker-require", "--broker-max-age"),
+    )
     location = _database_location(registry)
     # uvicorn builds the app in each worker process from these settings (app_from_environment).
     os.environ[server.ENV_LOCATION] = location
     os.environ[server.ENV_AUTH] = "off" if no_auth else "all" if auth_reads else "writes"
     os.environ[server.ENV_MAX_BODY] = str(parse_size(max_body_size))
+    os.environ[server.ENV_BROKER_REQUIRE] = " ".join(policy.names)
+    os.environ[server.ENV_BROKER_MAX_AGE] = describe_age(policy.max_age) if policy.max_age else ""
     # Open (and migrate) the registry once before the workers start, so they do not race to.
     from apigov.registry.sql import SqlRegistry
 

@@ -403,7 +403,13 @@ class HttpRegistry:
     # ---- beyond the Registry interface -------------------------------------------------
 
     def decide(
-        self, service: str, version: str, environment: str, policy: Policy | None = None
+        self,
+        service: str,
+        version: str,
+        environment: str,
+        policy: Policy | None = None,
+        *,
+        tag: str | None = None,
     ) -> Decision:
         """can-i-deploy, answered by the server in one request and one read transaction.
 
@@ -413,11 +419,12 @@ class HttpRegistry:
         """
         from apigov.registry.gate import describe_age
 
-        params: dict[str, Any] = {
-            "service": service,
-            "version": version,
-            "environment": environment,
-        }
+        params: dict[str, Any] = {"service": service, "version": version}
+        # A tag replaces the environment (the Broker's `--to TAG`).
+        if tag is not None:
+            params["tag"] = tag
+        else:
+            params["environment"] = environment
         if policy is not None:
             params["require"] = list(policy.names)
             if policy.max_age is not None:
@@ -438,14 +445,23 @@ def _reason(error: Exception) -> str:
 
 
 def answer_can_i_deploy(
-    registry: Registry, service: str, version: str, environment: str, policy: Policy
+    registry: Registry,
+    service: str,
+    version: str,
+    environment: str,
+    policy: Policy,
+    *,
+    tag: str | None = None,
 ) -> Decision:
     """can-i-deploy on any registry: a served one answers itself, in one request; on the SQL
-    store the gate runs here."""
+    store the gate runs here. With `tag`, against the latest version of each counterpart
+    carrying it instead of an environment (`environment` is then ignored)."""
     if isinstance(registry, HttpRegistry):
-        return registry.decide(service, version, environment, policy)
-    from apigov.registry.gate import can_i_deploy
+        return registry.decide(service, version, environment, policy, tag=tag)
+    from apigov.registry.gate import can_i_deploy, can_i_deploy_to_tag
 
+    if tag is not None:
+        return can_i_deploy_to_tag(registry, service, version, tag, policy=policy)
     return can_i_deploy(registry, service, version, environment, policy=policy)
 
 

@@ -393,18 +393,45 @@ class BrokerRegistry(Registry, Protocol):
 
     def version_tags(self, service: str, version: str) -> list[str]: ...
 
+    def remove_tag(self, service: str, version: str, tag: str, *, actor: str | None = None) -> bool:
+        """Take a tag off a published version; returns whether it had the tag."""
+        ...
+
+    def has_tag(self, tag: str) -> bool: ...
+
+    def delete_branch(self, service: str, branch: str, *, actor: str | None = None) -> int:
+        """Take every version of a service off a branch; returns how many were on it."""
+        ...
+
+    def consumer_services(self, provider: str) -> list[str]:
+        """Every service with a version holding a pact with `provider`."""
+        ...
+
+    def latest_tagged_versions(self, services: Sequence[str], tag: str) -> list[VersionSummary]:
+        """The newest version of each service carrying `tag` (none: left out)."""
+        ...
+
     def main_branch(self, service: str) -> str | None: ...
 
     def environments(self) -> list[EnvironmentRecord]: ...
 
-    def latest_version(self, service: str, branch: str | None = None) -> VersionSummary | None:
-        """The most recently published version (on `branch`, if given)."""
+    def latest_version(
+        self, service: str, branch: str | None = None, *, tag: str | None = None
+    ) -> VersionSummary | None:
+        """The most recently published version (on `branch`, carrying `tag`, if given)."""
         ...
 
     def pact_publications(
         self, provider: str, consumer: str | None = None
     ) -> list[PactPublication]:
         """Every pact held with `provider` by any version (of `consumer`), oldest first."""
+        ...
+
+    def latest_pacts(
+        self, limit: int, after: tuple[str, str, str] | None = None
+    ) -> list[tuple[PactPublication, datetime]]:
+        """The newest pact of every integration, a page at a time (keyset: consumer, provider,
+        path), each with when its version was published."""
         ...
 
     def verified_pacts(

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 from apigov.config import Config
 from apigov.findings import Finding, Level, Report
@@ -36,6 +37,7 @@ from apigov.registry.domain import (
     StaticResult,
     StoredFile,
     VersionRecord,
+    VersionSummary,
 )
 from apigov.spec.errors import InputError
 
@@ -48,6 +50,7 @@ class Answer(StrEnum):
     CHECK_UNAVAILABLE = "deploy-pair-unknown"
     PROVIDER_SPEC_MISSING = "deploy-provider-spec-missing"
     PROVIDER_NOT_DEPLOYED = "deploy-provider-not-in-environment"
+    PROVIDER_NOT_TAGGED = "deploy-provider-not-tagged"
     VERIFICATION_MISSING = "deploy-verification-missing"
     VERIFICATION_STALE = "deploy-verification-stale"
     VERIFICATION_FAILED = "deploy-verification-failed"
@@ -57,6 +60,9 @@ class Answer(StrEnum):
     FUZZ_STALE = "deploy-fuzz-stale"
     FUZZ_FAILED = "deploy-fuzz-failed"
 
+
+TAGGED = "tagged"
+"""`LiveVersion.via` of a partner picked by tag (its `target` is the tag)."""
 
 _OK = frozenset({Answer.SATISFIED, Answer.FUZZ_SATISFIED, Answer.FUZZ_NOT_APPLICABLE})
 WAITING_ANSWERS = frozenset(
@@ -134,19 +140,26 @@ def parse_policy(
 
 
 def choose_policy(
-    require: Sequence[str], max_age: str | None, config: Config, *, verification: bool = False
+    require: Sequence[str],
+    max_age: str | None,
+    config: Config,
+    *,
+    verification: bool = False,
+    options: tuple[str, str] = ("--require", "--max-age"),
 ) -> Policy:
     """The policy of one question: `--require` names (and `--require-verification`) replace the
     configuration's `can-i-deploy.require`; `--max-age` replaces `can-i-deploy.max-age`.
-    Neither: static compatibility only, of any age."""
+    Neither: static compatibility only, of any age. `options` names the two options in errors
+    (`registry serve` has its own)."""
+    require_option, age_option = options
     section = config.section("can-i-deploy")
     configured_age = section.get("max-age")
     if configured_age is not None and not isinstance(configured_age, str):
         raise InputError(config.name, "can-i-deploy.max-age: must be an age like 7d or 12h")
-    age, age_source = (max_age, "--max-age") if max_age else (configured_age, config.name)
+    age, age_source = (max_age, age_option) if max_age else (configured_age, config.name)
     names = [*require, *([VERIFICATION] if verification else [])]
     if names:
-        chosen = parse_policy(names, source="--require")
+        chosen = parse_policy(names, source=require_option)
     else:
         chosen = parse_policy(config.gate_require, source=config.name)
     if age is None:
@@ -227,6 +240,15 @@ class Decision:
     evidence: list[EvidenceCheck] = field(default_factory=list)
     asked: int = 1
     """How many times the registry was asked (more than once with --retry-while-unknown)."""
+    tag: str | None = None
+    """Asked with a tag instead of an environment (the Pact Broker's `--to TAG`): the partners
+    are the latest version of each counterpart carrying the tag; `environment` is then ''
+    and `known_environment` says whether any version carries the tag."""
+
+    @property
+    def destination(self) -> str:
+        """Where the version would go, in words: an environment's name or `tag T`."""
+        return f"tag {self.tag}" if self.tag is not None else self.environment
 
     @property
     def deployable(self) -> bool:
@@ -271,6 +293,62 @@ def can_i_deploy(
         return _decide(registry, service, version, environment, policy, checker, when)
     with registry.snapshot():
         return _decide(registry, service, version, environment, policy, checker, when)
+
+
+def can_i_deploy_to_tag(
+    registry: Registry,
+    service: str,
+    version: str,
+    tag: str,
+    *,
+    policy: Policy | None = None,
+    checker: StaticChecker | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """The answer for SERVICE@VERSION against the latest version of each counterpart carrying
+    `tag` (the Pact Broker's `can-i-deploy --to TAG`): the same pairs, answers and policy as for
+    an environment, with "in the environment" replaced by "the newest version tagged TAG"."""
+    when = now or datetime.now(UTC)
+    with registry.snapshot():
+        return _decide(registry, service, version, "", policy or Policy(), checker, when, tag=tag)
+
+
+@runtime_checkable
+class TaggedReader(Protocol):
+    """What the tag question reads beyond `Registry` (the SQL store has it; a served registry
+    answers the whole question itself)."""
+
+    def has_tag(self, tag: str) -> bool: ...
+
+    def consumer_services(self, provider: str) -> list[str]: ...
+
+    def latest_tagged_versions(self, services: Sequence[str], tag: str) -> list[VersionSummary]: ...
+
+
+def read_tagged_gate_inputs(registry: Registry, service: str, version: str, tag: str) -> GateInputs:
+    """The gate's inputs when the partners are the newest versions carrying `tag`: of every
+    service holding a pact with SERVICE (in any version), and of every provider SERVICE@VERSION
+    holds a pact with. A fixed number of queries, whatever the size of the registry."""
+    if not isinstance(registry, TaggedReader):
+        raise InputError("--to-tag", "this registry cannot answer can-i-deploy for a tag")
+    record = registry.version(service, version)
+    known_tag = registry.has_tag(tag)
+    if record is None or not known_tag:
+        return GateInputs(record, known_tag, [], [])
+    consumers = registry.latest_tagged_versions(
+        [name for name in registry.consumer_services(service) if name != service], tag
+    )
+    held = sorted({p.provider for p in record.pacts if p.provider and p.provider != service})
+    providers = registry.latest_tagged_versions(held, tag) if held else []
+    records = registry.versions([(v.service, v.number) for v in consumers + providers])
+
+    def partners(found: list[VersionSummary]) -> list[PartnerVersion]:
+        return [
+            (LiveVersion(v.service, v.number, TAGGED, tag), records[(v.service, v.number)])
+            for v in found
+        ]
+
+    return GateInputs(record, known_tag, partners(consumers), partners(providers))
 
 
 def decide_with_retries(
@@ -364,14 +442,19 @@ def _decide(
     policy: Policy | None,
     checker: StaticChecker | None,
     now: datetime,
+    *,
+    tag: str | None = None,
 ) -> Decision:
     """A fixed number of queries, whatever the size of the registry: they are all batched."""
     policy = policy or Policy()
-    decision = Decision(service, version, environment)
+    decision = Decision(service, version, environment, tag=tag)
     checker = checker or StaticChecker(registry)
-    inputs = read_gate_inputs(
-        registry, service, version, environment, checker.name if checker.available else None
-    )
+    if tag is not None:
+        inputs = read_tagged_gate_inputs(registry, service, version, tag)
+    else:
+        inputs = read_gate_inputs(
+            registry, service, version, environment, checker.name if checker.available else None
+        )
     record = inputs.subject
     decision.known_version = record is not None
     decision.known_environment = inputs.known_environment
@@ -392,17 +475,14 @@ def _decide(
             continue
         partners = [(v, r) for v, r in inputs.providers if v.service == pact.provider]
         if not partners:
+            if tag is not None:
+                absent = Answer.PROVIDER_NOT_TAGGED
+                why = f"no version of {pact.provider} carries tag {tag}"
+            else:
+                absent = Answer.PROVIDER_NOT_DEPLOYED
+                why = f"no version of {pact.provider} is deployed or released in {environment}"
             decision.pairs.append(
-                Pair(
-                    service,
-                    version,
-                    pact.provider,
-                    None,
-                    pact.path,
-                    "-",
-                    Answer.PROVIDER_NOT_DEPLOYED,
-                    f"no version of {pact.provider} is deployed or released in {environment}",
-                )
+                Pair(service, version, pact.provider, None, pact.path, "-", absent, why)
             )
         for live, provider in partners:
             candidates.append((record, pact, provider, live))
@@ -421,6 +501,8 @@ def _decide(
 
 
 def _how(live: LiveVersion) -> str:
+    if live.via == TAGGED:
+        return f"latest tagged {live.target}"
     if live.via == "released":
         return "released"
     return f"deployed, target {live.target}" if live.target else "deployed"
@@ -561,7 +643,7 @@ class _Judge:
 def decision_report(decision: Decision) -> Report:
     """Every pair as a finding: failing pairs are errors, satisfied ones info."""
     subject = f"{decision.service}@{decision.version}"
-    report = Report(command="can-i-deploy", inputs=[f"{subject} -> {decision.environment}"])
+    report = Report(command="can-i-deploy", inputs=[f"{subject} -> {decision.destination}"])
     if not decision.known_version:
         report.findings.append(
             Finding(
@@ -571,7 +653,18 @@ def decision_report(decision: Decision) -> Report:
                 service=decision.service,
             )
         )
-    if not decision.known_environment:
+    if not decision.known_environment and decision.tag is not None:
+        report.findings.append(
+            Finding(
+                "deploy-unknown-tag",
+                Level.ERROR,
+                f"no version in the registry carries tag {decision.tag!r}: there is nothing to "
+                "check against (tags are added by publish --tag or the Broker's "
+                "create-version-tag)",
+                service=decision.service,
+            )
+        )
+    elif not decision.known_environment:
         report.findings.append(
             Finding(
                 "deploy-unknown-environment",
@@ -584,12 +677,17 @@ def decision_report(decision: Decision) -> Report:
     if not decision.known_version or not decision.known_environment:
         return report
     if not decision.pairs and not decision.evidence:
+        consumers = (
+            f"no consumer whose latest version tagged {decision.tag} holds a pact with it"
+            if decision.tag is not None
+            else f"no consumers in {decision.environment}"
+        )
         report.findings.append(
             Finding(
                 "deploy-no-pairs",
                 Level.INFO,
-                f"{subject} has no consumers in {decision.environment} and holds no consumer "
-                "contracts: there is no pair to check, so contracts do not block this deployment",
+                f"{subject} has {consumers} and holds no consumer contracts: there is no pair "
+                "to check, so contracts do not block this deployment",
                 service=decision.service,
             )
         )

@@ -23,9 +23,12 @@ from sqlalchemy import (
     Engine,
     Table,
     create_engine,
+    delete,
     event,
     exc,
+    func,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -1140,6 +1143,95 @@ class SqlRegistry:
                 )
             )
 
+    def remove_tag(self, service: str, version: str, tag: str, *, actor: str | None = None) -> bool:
+        """Take a tag off `service@version` (the Broker's DELETE of a version tag); returns
+        whether the version had it. An unknown version is an error, an absent tag is not."""
+        with self._write() as connection:
+            _, version_id = self._version_ids(connection, service, version)
+            removed = connection.execute(
+                delete(_tags)
+                .where(_tags.c.version_id == version_id, _tags.c.tag == tag)
+                .returning(_tags.c.tag)
+            ).first()
+            if removed is None:
+                return False
+            self._audit(connection, actor, "remove-tag", f"{service}@{version}", tag=tag)
+            return True
+
+    def delete_branch(self, service: str, branch: str, *, actor: str | None = None) -> int:
+        """Take every version of `service` off `branch` (the Broker's DELETE of a branch: the
+        versions, their contents and evidence stay; branch selectors stop finding them).
+        Returns how many versions were on it."""
+        with self._write() as connection:
+            service_id = self._service_id(connection, service)
+            if service_id is None:
+                return 0
+            taken = connection.execute(
+                update(_versions)
+                .where(_versions.c.service_id == service_id, _versions.c.branch == branch)
+                .values(branch=None)
+                .returning(_versions.c.number)
+            ).all()
+            if taken:
+                self._audit(
+                    connection,
+                    actor,
+                    "delete-branch",
+                    service,
+                    branch=branch,
+                    versions=sorted(row.number for row in taken),
+                )
+            return len(taken)
+
+    def has_tag(self, tag: str) -> bool:
+        """Whether any version carries `tag` (can-i-deploy tells an unknown tag apart)."""
+        with self._read() as connection:
+            return (
+                connection.scalar(select(_tags.c.tag).where(_tags.c.tag == tag).limit(1))
+                is not None
+            )
+
+    def latest_tagged_versions(self, services: Sequence[str], tag: str) -> list[VersionSummary]:
+        """The newest version of each of `services` carrying `tag` (services with none are left
+        out), sorted by service: the partners of the Broker's `can-i-deploy --to TAG`."""
+        names = sorted(set(services))
+        if not names:
+            return []
+        # Per service, its newest version carrying the tag, found from the service's own
+        # versions (index on service_id, then the (version, tag) key): the cost follows the
+        # partners' versions, not every version anywhere that carries the tag.
+        tagged = _versions.alias("tagged")
+        newest = (
+            select(tagged.c.id)
+            .join(_tags, (_tags.c.version_id == tagged.c.id) & (_tags.c.tag == tag))
+            .where(tagged.c.service_id == _services.c.id)
+            .order_by(tagged.c.id.desc())
+            .limit(1)
+            .correlate(_services)
+            .scalar_subquery()
+        )
+        query = (
+            select(_services.c.name, _versions.c.number, _versions.c.branch)
+            .select_from(_services.join(_versions, _versions.c.id == newest))
+            .where(_services.c.name.in_(names))
+            .order_by(_services.c.name)
+        )
+        with self._read() as connection:
+            return [VersionSummary(r.name, r.number, r.branch) for r in connection.execute(query)]
+
+    def consumer_services(self, provider: str) -> list[str]:
+        """Every service with a version holding a pact with `provider`, sorted."""
+        query = (
+            select(_services.c.name)
+            .join(_versions, _versions.c.service_id == _services.c.id)
+            .join(_links, _links.c.version_id == _versions.c.id)
+            .where(_links.c.role == Role.PACT.value, _links.c.provider == provider)
+            .distinct()
+            .order_by(_services.c.name)
+        )
+        with self._read() as connection:
+            return list(connection.scalars(query))
+
     def set_main_branch(
         self, service: str, branch: str | None, *, actor: str | None = None
     ) -> None:
@@ -1169,7 +1261,9 @@ class SqlRegistry:
             )
             return [EnvironmentRecord(r.name, bool(r.production)) for r in rows]
 
-    def latest_version(self, service: str, branch: str | None = None) -> VersionSummary | None:
+    def latest_version(
+        self, service: str, branch: str | None = None, *, tag: str | None = None
+    ) -> VersionSummary | None:
         query = (
             select(_versions.c.number, _versions.c.branch)
             .join(_services, _services.c.id == _versions.c.service_id)
@@ -1177,6 +1271,10 @@ class SqlRegistry:
         )
         if branch is not None:
             query = query.where(_versions.c.branch == branch)
+        if tag is not None:
+            query = query.join(_tags, _tags.c.version_id == _versions.c.id).where(
+                _tags.c.tag == tag
+            )
         with self._read() as connection:
             # Ids grow with every insert: the newest version has the highest one.
             row = connection.execute(query.order_by(_versions.c.id.desc()).limit(1)).first()
@@ -1227,6 +1325,61 @@ class SqlRegistry:
                 )
                 for r in rows
             ]
+
+    def latest_pacts(
+        self, limit: int, after: tuple[str, str, str] | None = None
+    ) -> list[tuple[PactPublication, datetime]]:
+        """The newest pact of every integration (consumer service, provider), with when its
+        version was published, ordered by (consumer, provider, path): one page of at most
+        `limit` after the key `after` (a keyset; every page groups all pact rows, though: this
+        is a listing, not a question's path)."""
+        newest = (
+            select(
+                _versions.c.service_id,
+                _links.c.provider,
+                func.max(_versions.c.id).label("version_id"),
+            )
+            .join(_versions, _versions.c.id == _links.c.version_id)
+            .where(_links.c.role == Role.PACT.value)
+            .group_by(_versions.c.service_id, _links.c.provider)
+            .subquery()
+        )
+        query = (
+            select(
+                _services.c.name,
+                newest.c.provider,
+                _versions.c.number,
+                _versions.c.branch,
+                _versions.c.created_at,
+                _links.c.path,
+                _contracts.c.sha256,
+            )
+            .select_from(newest)
+            .join(_services, _services.c.id == newest.c.service_id)
+            .join(_versions, _versions.c.id == newest.c.version_id)
+            .join(
+                _links,
+                (_links.c.version_id == newest.c.version_id)
+                & (_links.c.provider == newest.c.provider)
+                & (_links.c.role == Role.PACT.value),
+            )
+            .join(_contracts, _contracts.c.id == _links.c.contract_id)
+            .order_by(_services.c.name, newest.c.provider, _links.c.path)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(
+                tuple_(_services.c.name, newest.c.provider, _links.c.path) > tuple_(*after)
+            )
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return [
+            (
+                PactPublication(r.name, r.number, r.branch, r.provider, r.path, r.sha256),
+                _utc(r.created_at),
+            )
+            for r in rows
+        ]
 
     def verified_pacts(
         self, provider: str, pact_sha256s: Sequence[str], branch: str | None = None

@@ -22,7 +22,7 @@ from apigov.registry.domain import (
     ServiceMetadata,
     VersionConflictError,
 )
-from apigov.registry.gate import can_i_deploy, parse_policy
+from apigov.registry.gate import can_i_deploy, can_i_deploy_to_tag, parse_policy
 from apigov.registry.server import queries, wire
 from apigov.registry.server.auth import Principal, Scope, authenticate, require_scope
 from apigov.registry.server.webhooks import EVENTS, Dispatcher, WebhookRecord, WebhookStore
@@ -563,12 +563,21 @@ def can_i_deploy_answer(
     _: ReaderOnLoop,
     service: Annotated[str, Query(max_length=200)],
     version: Annotated[str, Query(max_length=200)],
-    environment: Annotated[str, Query(max_length=100)],
+    environment: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=200)] = None,
     require: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies it)
     max_age: Annotated[str | None, Query(alias="maxAge", max_length=20)] = None,
 ) -> Response:
+    if (environment is None) == (tag is None):
+        raise ProblemError(
+            422, "Invalid request", "give either environment or tag (the one to deploy to)"
+        )
     policy = parse_policy(require, max_age, source="require")
-    decision = can_i_deploy(_registry(request), service, version, environment, policy=policy)
+    if tag is not None:
+        decision = can_i_deploy_to_tag(_registry(request), service, version, tag, policy=policy)
+    else:
+        assert environment is not None
+        decision = can_i_deploy(_registry(request), service, version, environment, policy=policy)
     # Ready-made bytes: FastAPI's generic encoding of a returned dict costs more than the
     # answer's own queries.
     return Response(wire.decision_bytes(decision), media_type="application/json")

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apigov import __version__
 from apigov.registry import web
+from apigov.registry.gate import Policy, parse_policy
 from apigov.registry.server import api, broker
 from apigov.registry.server.auth import AuthError, AuthSettings, TokenStore
 from apigov.registry.server.webhooks import DEFAULT_RETRY_DELAYS, Dispatcher, WebhookStore
@@ -106,12 +107,14 @@ def create_app(
     auth_reads: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     webhook_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+    broker_policy: Policy | None = None,
 ) -> FastAPI:
     """The server for the registry at `location` (a SQLite path or a SQLAlchemy URL).
 
     auth_required: writes need a token (`False`: everything is open, for local use);
     auth_reads: reads need a token too; webhook_retry_delays: seconds before each retry of a
-    webhook delivery that failed.
+    webhook delivery that failed; broker_policy: the evidence the Pact Broker's can-i-deploy and
+    matrix require (their clients cannot say; apigov's own API takes it per request).
     """
     from apigov.registry.sql import SqlRegistry
 
@@ -140,6 +143,7 @@ def create_app(
     app.state.tokens = TokenStore(registry.engine)
     app.state.webhooks = webhooks
     app.state.dispatcher = dispatcher
+    app.state.policy = broker_policy or Policy()
     app.include_router(api.router)
     app.include_router(broker.router)
     _add_service_routes(app)
@@ -212,6 +216,8 @@ _TITLES = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
 ENV_LOCATION = "APIGOV_SERVE_REGISTRY"
 ENV_AUTH = "APIGOV_SERVE_AUTH"  # "off" | "writes" | "all"
 ENV_MAX_BODY = "APIGOV_SERVE_MAX_BODY"
+ENV_BROKER_REQUIRE = "APIGOV_SERVE_BROKER_REQUIRE"  # evidence names, space-separated
+ENV_BROKER_MAX_AGE = "APIGOV_SERVE_BROKER_MAX_AGE"
 
 
 def app_from_environment() -> FastAPI:
@@ -222,4 +228,9 @@ def app_from_environment() -> FastAPI:
         auth_required=auth != "off",
         auth_reads=auth == "all",
         max_body_bytes=int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_BYTES)),
+        broker_policy=parse_policy(
+            os.environ.get(ENV_BROKER_REQUIRE, "").split(),
+            os.environ.get(ENV_BROKER_MAX_AGE) or None,
+            source=ENV_BROKER_REQUIRE,
+        ),
     )

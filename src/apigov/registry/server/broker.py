@@ -36,8 +36,8 @@ import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -49,8 +49,10 @@ from apigov.registry.domain import (
     RegistryError,
     Role,
     VersionConflictError,
+    VersionSummary,
 )
-from apigov.registry.gate import Policy, can_i_deploy
+from apigov.registry.gate import Policy, can_i_deploy, can_i_deploy_to_tag
+from apigov.registry.server import queries
 from apigov.registry.server.api import ReaderOnLoop
 from apigov.registry.server.auth import Principal, require_scope
 from apigov.registry.server.broker_hal import (
@@ -61,10 +63,12 @@ from apigov.registry.server.broker_hal import (
     error_response,
     hal,
     live_body,
+    live_id,
     live_parts,
     not_found,
 )
 from apigov.registry.server.broker_selectors import (
+    MAIN_BRANCHES,
     Selector,
     SelectorError,
     parse_selector,
@@ -131,6 +135,7 @@ def index(request: Request, _: Reader) -> JSONResponse:
             "_links": {
                 "self": link("", "Index"),
                 "pb:publish-contracts": link("/contracts/publish", "Publish contracts"),
+                "pb:latest-pact-versions": link("/pacts/latest", "Latest pact versions"),
                 "pb:latest-provider-pacts": link(
                     "/pacts/provider/{provider}/latest", "Latest pacts by provider", True
                 ),
@@ -140,6 +145,7 @@ def index(request: Request, _: Reader) -> JSONResponse:
                     True,
                 ),
                 "pb:pacticipant": link("/pacticipants/{pacticipant}", "Fetch pacticipant", True),
+                "pb:pacticipants": link("/pacticipants", "Pacticipants"),
                 "pb:pacticipant-version": link(
                     "/pacticipants/{pacticipant}/versions/{version}",
                     "Get, create or delete a pacticipant version",
@@ -150,8 +156,33 @@ def index(request: Request, _: Reader) -> JSONResponse:
                     "Latest pacticipant version",
                     True,
                 ),
+                "pb:latest-tagged-version": link(
+                    "/pacticipants/{pacticipant}/latest-version/{tag}",
+                    "Latest pacticipant version with the specified tag",
+                    True,
+                ),
+                "pb:pacticipant-version-tag": link(
+                    "/pacticipants/{pacticipant}/versions/{version}/tags/{tag}",
+                    "Get, create or delete a tag for a pacticipant version",
+                    True,
+                ),
+                "pb:pacticipant-branch": link(
+                    "/pacticipants/{pacticipant}/branches/{branch}",
+                    "Get or delete a pacticipant branch",
+                    True,
+                ),
+                "pb:latest-provider-pacts-with-tag": link(
+                    "/pacts/provider/{provider}/latest/{tag}",
+                    "Latest pacts by provider with the specified tag",
+                    True,
+                ),
                 "pb:environments": link("/environments", "Environments"),
                 "pb:environment": link("/environments/{uuid}", "Environment", True),
+                "pb:can-i-deploy-pacticipant-version-to-tag": link(
+                    "/can-i-deploy?pacticipant={pacticipant}&version={version}&to={tag}",
+                    "Can a pacticipant version be deployed with the latest versions tagged {tag}",
+                    True,
+                ),
                 "pb:can-i-deploy-pacticipant-version-to-environment": link(
                     "/can-i-deploy?pacticipant={pacticipant}&version={version}"
                     "&environment={environment}",
@@ -319,7 +350,10 @@ def publish_contracts(
             "_links": {
                 "pb:pacticipant": participant_link,
                 "pb:pacticipant-version": version_link,
-                "pb:pacticipant-version-tags": [],
+                "pb:pacticipant-version-tags": [
+                    {"href": f"{version_link['href']}/tags/{quote(tag, safe='')}", "name": tag}
+                    for tag in body.tags
+                ],
                 "pb:contracts": contracts,
             },
         }
@@ -432,6 +466,20 @@ def latest_pact(request: Request, provider: str, consumer: str, _: Reader) -> JS
     )
 
 
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/latest/{tag}")
+def latest_tagged_pact(
+    request: Request, provider: str, consumer: str, tag: str, _: Reader
+) -> JSONResponse:
+    """The pact of the newest version of the consumer carrying `tag` (the Broker's
+    `latest/TAG`): versions are ordered by when they were published, as `latest` is."""
+    found = [p for p in _registry(request).pact_publications(provider, consumer) if tag in p.tags]
+    return _serve(
+        request,
+        found[-1] if found else None,
+        f"a pact between {consumer} version tagged {tag!r} and {provider}",
+    )
+
+
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha256}")
 def pact_by_content(
     request: Request, provider: str, consumer: str, sha256: str, _: Reader
@@ -442,12 +490,69 @@ def pact_by_content(
     return _serve(request, found[-1] if found else None, f"pact version {sha256}")
 
 
+@router.get("/pacts/latest")
+def latest_pacts(
+    request: Request,
+    _: Reader,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=1000)] = 1000,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> JSONResponse:
+    """`pact-broker list-latest-pact-versions`: the newest pact of every integration, a page at
+    a time (`_links.next` while more follow)."""
+    urls = Urls(request)
+    # The cursor is the last row's key, in the opaque encoding deployed-version ids use.
+    after = live_parts(cursor, 3) if cursor is not None else None
+    if cursor is not None and after is None:
+        return error_response(400, {"cursor": [f"{cursor!r} is not a cursor this list gave out"]})
+    found = _registry(request).latest_pacts(
+        page_size + 1, (after[0], after[1], after[2]) if after else None
+    )
+    pacts = [
+        {
+            "createdAt": created.isoformat(),
+            "_embedded": {
+                "consumer": {
+                    "name": p.consumer,
+                    "_embedded": {"version": {"number": p.consumer_version}},
+                },
+                "provider": {"name": p.provider},
+            },
+            "_links": {
+                "self": {
+                    "href": urls.pact_of_version(p.provider, p.consumer, p.consumer_version),
+                    "name": f"Pact between {p.consumer} ({p.consumer_version}) and {p.provider}",
+                }
+            },
+        }
+        for p, created in found[:page_size]
+    ]
+    links: dict[str, Any] = {"self": {"href": str(request.url)}}
+    if len(found) > page_size:
+        last = found[page_size - 1][0]
+        key = live_id(last.consumer, last.provider, last.path)
+        links["next"] = {"href": urls("pacts", "latest") + f"?pageSize={page_size}&cursor={key}"}
+    return hal({"pacts": pacts, "_links": links})
+
+
 @router.get("/pacts/provider/{provider}/latest")
 def latest_provider_pacts(request: Request, provider: str, _: Reader) -> JSONResponse:
+    return _latest_provider_pacts(request, provider, None)
+
+
+@router.get("/pacts/provider/{provider}/latest/{tag}")
+def latest_tagged_provider_pacts(
+    request: Request, provider: str, tag: str, _: Reader
+) -> JSONResponse:
+    """The pact of each consumer's newest version carrying `tag`."""
+    return _latest_provider_pacts(request, provider, tag)
+
+
+def _latest_provider_pacts(request: Request, provider: str, tag: str | None) -> JSONResponse:
     urls = Urls(request)
     newest: dict[str, PactPublication] = {}
     for publication in _registry(request).pact_publications(provider):
-        newest[publication.consumer] = publication
+        if tag is None or tag in publication.tags:
+            newest[publication.consumer] = publication
     pacts = [
         {
             "href": urls.pact_of_version(provider, p.consumer, p.consumer_version),
@@ -456,10 +561,11 @@ def latest_provider_pacts(request: Request, provider: str, _: Reader) -> JSONRes
         }
         for p in sorted(newest.values(), key=lambda p: p.consumer)
     ]
+    path = ("pacts", "provider", provider, "latest") + ((tag,) if tag is not None else ())
     return hal(
         {
             "_links": {
-                "self": {"href": urls("pacts", "provider", provider, "latest")},
+                "self": {"href": urls(*path)},
                 "pb:provider": {"href": urls.pacticipant(provider), "name": provider},
                 "pb:pacts": pacts,
             }
@@ -659,6 +765,31 @@ def publish_verification(
 # ---- pacticipants and versions ---------------------------------------------------------------
 
 
+@router.get("/pacticipants")
+def list_pacticipants(
+    request: Request,
+    _: Reader,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=1000)] = 1000,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+) -> JSONResponse:
+    """`pact-broker list-pacticipants`: every service, in the order they were created, a page at
+    a time (keyset: `_links.next` carries the cursor while more follow)."""
+    urls = Urls(request)
+    try:
+        items, next_cursor = queries.pacticipants(request.app.state.engine, page_size, cursor)
+    except ValueError:
+        return error_response(400, {"cursor": [f"{cursor!r} is not a cursor this list gave out"]})
+    bodies = [_pacticipant_body(urls, item["name"], item["mainBranch"]) for item in items]
+    links: dict[str, Any] = {"self": {"href": str(request.url)}}
+    if next_cursor is not None:
+        links["next"] = {
+            "href": urls("pacticipants") + f"?pageSize={page_size}&cursor={next_cursor}"
+        }
+    # Both places the Broker has put the list: `_embedded` and, for older clients (the Rust
+    # CLI's table reads it), the top level.
+    return hal({"_embedded": {"pacticipants": bodies}, "pacticipants": bodies, "_links": links})
+
+
 @router.get("/pacticipants/{pacticipant}")
 def pacticipant(request: Request, pacticipant: str, _: Reader) -> JSONResponse:
     urls = Urls(request)
@@ -704,6 +835,11 @@ def _pacticipant_body(urls: Urls, pacticipant: str, main_branch: str | None) -> 
             "self": {"href": base, "name": pacticipant},
             "pb:version": {"href": base + "/versions/{version}", "templated": True},
             "pb:latest-version": {"href": base + "/latest-version"},
+            "pb:version-tag": {
+                "href": base + "/versions/{version}/tags/{tag}",
+                "title": "Get, create or delete a tag for a version",
+                "templated": True,
+            },
             "pb:branch-version": {
                 "href": base + "/branches/{branch}/versions/{version}",
                 "templated": True,
@@ -730,6 +866,8 @@ def _version_body(
         "_links": {
             "self": {"href": base, "name": number, "title": f"{service} version {number}"},
             "pb:pacticipant": {"href": urls.pacticipant(service), "name": service},
+            "pb:tag": {"href": base + "/tags/{tag}", "title": "Get, create or delete a tag"},
+            "pb:tags": {"href": base + "/tags", "title": "The version's tags"},
             "pb:record-deployment": [
                 {
                     "name": e.name,
@@ -766,6 +904,61 @@ def latest_pacticipant_version(request: Request, pacticipant: str, _: Reader) ->
     if latest is None:
         return not_found(f"a version of {pacticipant}")
     return hal(_version_body(request, pacticipant, latest.number, latest.branch))
+
+
+@router.get("/pacticipants/{pacticipant}/latest-version/{tag}")
+def latest_tagged_pacticipant_version(
+    request: Request, pacticipant: str, tag: str, _: Reader
+) -> JSONResponse:
+    """`describe-version --latest TAG`: the newest version carrying the tag."""
+    latest = _registry(request).latest_version(pacticipant, tag=tag)
+    if latest is None:
+        return not_found(f"a version of {pacticipant} tagged {tag!r}")
+    return hal(_version_body(request, pacticipant, latest.number, latest.branch))
+
+
+def _branch_body(urls: Urls, service: str, branch: str) -> dict[str, Any]:
+    base = urls("pacticipants", service, "branches", branch)
+    return {
+        "name": branch,
+        "_links": {
+            "self": {"href": base, "name": branch},
+            "pb:pacticipant": {"href": urls.pacticipant(service), "name": service},
+            "pb:branch-version": {"href": base + "/versions/{version}", "templated": True},
+        },
+    }
+
+
+@router.get("/pacticipants/{pacticipant}/branches/{branch}")
+def get_branch(request: Request, pacticipant: str, branch: str, _: Reader) -> JSONResponse:
+    """A branch exists while some version of the pacticipant is on it."""
+    latest = _registry(request).latest_version(pacticipant, branch)
+    if latest is None:
+        return not_found(f"branch {branch!r} of {pacticipant}")
+    body = _branch_body(Urls(request), pacticipant, branch)
+    body["_embedded"] = {"latestVersion": {"number": latest.number}}
+    return hal(body)
+
+
+@router.delete("/pacticipants/{pacticipant}/branches/{branch}")
+def delete_branch(
+    request: Request, pacticipant: str, branch: str, principal: Publisher
+) -> Response:
+    """`pact-broker delete-branch`: the versions stay (with their pacts and verification
+    results) but are on no branch any more, so branch selectors no longer find them."""
+    if not _registry(request).delete_branch(pacticipant, branch, actor=principal.name):
+        return not_found(f"branch {branch!r} of {pacticipant}")
+    return Response(status_code=204)
+
+
+@router.get("/pacticipants/{pacticipant}/branches/{branch}/versions/{version}")
+def get_branch_version(
+    request: Request, pacticipant: str, branch: str, version: str, _: Reader
+) -> JSONResponse:
+    record = _registry(request).version(pacticipant, version)
+    if record is None or record.branch != branch:
+        return not_found(f"{pacticipant} version {version} on branch {branch!r}")
+    return hal(_version_body(request, pacticipant, version, record.branch))
 
 
 @router.put("/pacticipants/{pacticipant}/branches/{branch}/versions/{version}")
@@ -808,6 +1001,48 @@ def put_version_tag(
     registry.add_contracts(pacticipant, version, [], actor=principal.name)
     added = registry.add_tags(pacticipant, version, [tag], actor=principal.name)
     return hal(_tag_body(Urls(request), pacticipant, version, tag), 201 if added else 200)
+
+
+@router.get("/pacticipants/{pacticipant}/versions/{version}/tags/{tag}")
+def get_version_tag(
+    request: Request, pacticipant: str, version: str, tag: str, _: Reader
+) -> JSONResponse:
+    if tag not in _registry(request).version_tags(pacticipant, version):
+        return not_found(f"tag {tag!r} of {pacticipant} version {version}")
+    return hal(_tag_body(Urls(request), pacticipant, version, tag))
+
+
+@router.delete("/pacticipants/{pacticipant}/versions/{version}/tags/{tag}")
+def delete_version_tag(
+    request: Request, pacticipant: str, version: str, tag: str, principal: Publisher
+) -> Response:
+    """`pact-broker delete-version-tag`: 204 when the tag was there, 404 when it was not (or
+    the version is unknown). Only the label goes: the version and its contents stay."""
+    registry = _registry(request)
+    if registry.version(pacticipant, version) is None:
+        return not_found(f"{pacticipant} version {version}")
+    if not registry.remove_tag(pacticipant, version, tag, actor=principal.name):
+        return not_found(f"tag {tag!r} of {pacticipant} version {version}")
+    return Response(status_code=204)
+
+
+@router.get("/pacticipants/{pacticipant}/versions/{version}/tags")
+def list_version_tags(request: Request, pacticipant: str, version: str, _: Reader) -> JSONResponse:
+    """A version's tags (also embedded in the version resource as `_embedded.tags`)."""
+    registry = _registry(request)
+    if registry.version(pacticipant, version) is None:
+        return not_found(f"{pacticipant} version {version}")
+    urls = Urls(request)
+    tags = registry.version_tags(pacticipant, version)
+    return hal(
+        {
+            "_embedded": {"tags": [_tag_body(urls, pacticipant, version, t) for t in tags]},
+            "_links": {
+                "self": {"href": urls.version(pacticipant, version) + "/tags"},
+                "pb:version": {"href": urls.version(pacticipant, version), "name": version},
+            },
+        }
+    )
 
 
 # ---- environments and deployments ------------------------------------------------------------
@@ -1014,10 +1249,32 @@ def _answer(
     return hal(decision_body(request, decision, ignored))
 
 
+def _answer_for_tag(
+    request: Request, service: str, version: str, tag: str, ignored: set[str]
+) -> JSONResponse:
+    policy: Policy = getattr(request.app.state, "policy", None) or Policy()
+    decision = can_i_deploy_to_tag(_registry(request), service, version, tag, policy=policy)
+    return hal(decision_body(request, decision, ignored))
+
+
 @router.get("/can-i-deploy")
 def can_i_deploy_answer(
-    request: Request, pacticipant: str, version: str, environment: str, _: ReaderOnLoop
+    request: Request,
+    pacticipant: str,
+    version: str,
+    _: ReaderOnLoop,
+    environment: str | None = None,
+    to: str | None = None,
 ) -> JSONResponse:
+    """The Broker's can-i-deploy resource: `environment=E`, or `to=TAG` (the latest version of
+    each counterpart carrying TAG)."""
+    if (environment is None) == (to is None):
+        return error_response(
+            400, {"environment": ["give either environment or to (a tag), not both or neither"]}
+        )
+    if to is not None:
+        return _answer_for_tag(request, pacticipant, version, to, set())
+    assert environment is not None
     return _answer(request, pacticipant, version, environment, set())
 
 
@@ -1025,13 +1282,16 @@ def can_i_deploy_answer(
 def matrix(request: Request, _: ReaderOnLoop) -> JSONResponse:
     """The matrix query Pact clients send for can-i-deploy, answered by apigov's gate.
 
-    One selector (`q[][pacticipant]` with `q[][version]`, or `latest`/`branch`/`mainBranch`
-    resolved to a version) and an `environment`: apigov's gate answers for an environment.
+    One selector (`q[][pacticipant]` with `q[][version]`, or `latest`/`tag`/`branch`/
+    `mainBranch` resolved to one version) and either an `environment` or a `tag` (`--to TAG`:
+    the latest version of each counterpart carrying it; the `latest=true` sent with it is what
+    apigov does anyway).
     """
     registry = _registry(request)
     selectors: list[dict[str, str]] = []
     ignored: set[str] = set()
     environment: str | None = None
+    to_tag: str | None = None
     for key, value in request.query_params.multi_items():
         if key == "q[][pacticipant]":
             selectors.append({"pacticipant": value})
@@ -1044,38 +1304,46 @@ def matrix(request: Request, _: ReaderOnLoop) -> JSONResponse:
         elif key == "environment":
             environment = value
         elif key == "tag":
-            return error_response(
-                400, {"tag": ["tags are not supported: use --to-environment (apigov environments)"]}
-            )
-    if len(selectors) != 1 or environment is None:
+            to_tag = value
+    if len(selectors) != 1 or (environment is None) == (to_tag is None):
         return error_response(
             400,
             {
                 "q": [
-                    "apigov answers can-i-deploy for one pacticipant version and an environment "
-                    "(--pacticipant P --version V --to-environment E)"
+                    "apigov answers can-i-deploy for one pacticipant version and either an "
+                    "environment or a tag (--pacticipant P --version V, then --to-environment E "
+                    "or --to TAG)"
                 ]
             },
         )
     selector = selectors[0]
     service = selector["pacticipant"]
-    if "tag" in selector:
-        return error_response(400, {"q": ["tags are not supported: apigov versions have branches"]})
     number = selector.get("version")
     if number is None:
-        branch = selector.get("branch")
-        if selector.get("mainBranch") == "true":
+        found: VersionSummary | None
+        if "tag" in selector:
+            # `--latest TAG` (or `--tag TAG`): the newest version carrying the tag, the one
+            # version apigov's gate answers for.
+            found = registry.latest_version(service, tag=selector["tag"])
+        elif selector.get("mainBranch") == "true":
+            named = registry.main_branch(service)
             found = next(
                 (
                     v
-                    for v in (registry.latest_version(service, b) for b in ("main", "master"))
+                    for v in (
+                        registry.latest_version(service, b)
+                        for b in ((named,) if named else MAIN_BRANCHES)
+                    )
                     if v is not None
                 ),
                 None,
             )
         else:
-            found = registry.latest_version(service, branch)
+            found = registry.latest_version(service, selector.get("branch"))
         if found is None:
             return error_response(400, {"q": [f"no version of {service} matches the selector"]})
         number = found.number
+    if to_tag is not None:
+        return _answer_for_tag(request, service, number, to_tag, ignored)
+    assert environment is not None
     return _answer(request, service, number, environment, ignored)

@@ -185,12 +185,17 @@ def decision_body(request: Request, decision: Decision, ignored: set[str]) -> di
         for f in decision_report(decision).findings
     ]
     subject = f"{decision.service} version {decision.version}"
+    where = (
+        f"with the latest versions tagged {decision.tag}"
+        if decision.tag is not None
+        else f"to {decision.environment}"
+    )
     if deployable:
-        reason = f"{subject} may be deployed to {decision.environment}: everything is satisfied"
+        reason = f"{subject} may be deployed {where}: everything is satisfied"
     elif deployable is None:
         reason = f"{subject}: nothing failed, but some required evidence is not there yet"
     else:
-        reason = f"{subject} must not be deployed to {decision.environment}"
+        reason = f"{subject} must not be deployed {where}"
     return {
         "summary": {
             "deployable": deployable,

@@ -15,13 +15,15 @@ Semantics follow the Pact Broker's documentation of selectors:
   `environment` alone (deployed or released there): every such version, not only the latest.
 - `latest` alone: the latest version of each consumer.
 - `tag`: every version with that tag; with `latest: true` the latest one of each consumer.
+- `fallbackTag` (with `tag` and `latest: true`) and `fallbackBranch` (with `branch`): for a
+  consumer with no version carrying the tag (on the branch), its latest version carrying the
+  fallback tag (on the fallback branch), as the Broker does, one consumer at a time.
 - `consumer` narrows any of them to one consumer; alone it means that consumer's latest version.
-`fallbackTag` is refused (use two selectors, one per tag).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from apigov.registry.domain import LiveVersion, PactPublication
 
@@ -29,7 +31,7 @@ MAIN_BRANCHES = ("main", "master")
 
 
 class SelectorError(ValueError):
-    """A selector apigov cannot answer (tags) or that contradicts itself."""
+    """A selector apigov cannot answer or that contradicts itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +46,16 @@ class Selector:
     released: bool = False
     deployed_or_released: bool = False
     environment: str | None = None
+    fallback_tag: str | None = None
+    fallback_branch: str | None = None
 
     @property
     def wants_live(self) -> bool:
         return self.deployed or self.released or self.deployed_or_released or bool(self.environment)
 
-    def describe(self) -> str:
-        """The criterion in words, as the verifier shows it."""
+    def describe(self, *, fell_back: bool = False) -> str:
+        """The criterion in words, as the verifier shows it (`fell_back`: for a pact the
+        fallback tag or branch picked)."""
         who = f"{self.consumer} " if self.consumer else ""
         if self.wants_live:
             how = (
@@ -63,6 +68,14 @@ class Selector:
             where = f" in {self.environment}" if self.environment else ""
             return f"{who}versions currently {how}{where}"
         every = self.latest is False
+        fallback = "fell back to" if fell_back else "fall back to"
+        if self.tag is not None and self.fallback_tag is not None:
+            return f"latest {who}version tagged {self.tag!r} ({fallback} {self.fallback_tag!r})"
+        if self.branch is not None and self.fallback_branch is not None:
+            return (
+                f"latest {who}version from branch {self.branch!r} "
+                f"({fallback} {self.fallback_branch!r})"
+            )
         if self.tag is not None:
             # For tags the Broker's default is every version: only `latest: true` narrows it.
             return f"{'latest' if self.latest else 'every'} {who}version tagged {self.tag!r}"
@@ -77,15 +90,9 @@ class Selector:
 
 def parse_selector(data: dict[str, object]) -> Selector:
     """One selector from its JSON form; unknown or unsupported criteria are refused."""
-    if data.get("fallbackTag") is not None:
-        raise SelectorError(
-            "selector 'fallbackTag' is not supported: use two selectors, one per tag"
-        )
-    if data.get("fallbackBranch") is not None:
-        raise SelectorError(
-            "selector 'fallbackBranch' is not supported: use two selectors, one per branch"
-        )
     known = {
+        "fallbackTag",
+        "fallbackBranch",
         "consumer",
         "mainBranch",
         "branch",
@@ -131,7 +138,17 @@ def parse_selector(data: dict[str, object]) -> Selector:
         released=flag("released"),
         deployed_or_released=flag("deployedOrReleased"),
         environment=text("environment"),
+        fallback_tag=text("fallbackTag"),
+        fallback_branch=text("fallbackBranch"),
     )
+    # As the Broker's documentation says: a fallback tag only for the latest tagged version, a
+    # fallback branch only for a branch (whose latest version is meant).
+    if selector.fallback_tag is not None and (selector.tag is None or selector.latest is not True):
+        raise SelectorError("'fallbackTag' needs 'tag' and 'latest': true")
+    if selector.fallback_branch is not None and (
+        selector.branch is None or selector.latest is False
+    ):
+        raise SelectorError("'fallbackBranch' needs 'branch' (and picks its latest version)")
     branches = sum(
         [
             selector.main_branch,
@@ -172,7 +189,9 @@ def select_pacts(
     chosen: dict[str, SelectedPact] = {}
     position = {id(p): i for i, p in enumerate(publications)}
     for selector in selectors:
-        for publication in _pick(publications, live, selector, provider_branch):
+        for publication, fell_back in _pick_with_fallback(
+            publications, live, selector, provider_branch
+        ):
             entry = chosen.setdefault(publication.sha256, SelectedPact(publication))
             # Later (newer) versions holding the same content describe it best.
             if position[id(publication)] > position[id(entry.publication)]:
@@ -180,10 +199,37 @@ def select_pacts(
             label = f"{publication.consumer}@{publication.consumer_version}"
             if label not in entry.consumer_versions:
                 entry.consumer_versions.append(label)
-            reason = selector.describe()
+            reason = selector.describe(fell_back=fell_back)
             if reason not in entry.reasons:
                 entry.reasons.append(reason)
     return list(chosen.values())
+
+
+def _pick_with_fallback(
+    publications: list[PactPublication],
+    live: dict[str, list[LiveVersion]],
+    selector: Selector,
+    provider_branch: str | None,
+) -> list[tuple[PactPublication, bool]]:
+    """What the selector picks, each with whether it came from the fallback: the fallback
+    selector answers for each consumer the selector found nothing for."""
+    picked = _pick(publications, live, selector, provider_branch)
+    if selector.fallback_tag is None and selector.fallback_branch is None:
+        return [(p, False) for p in picked]
+    found = {p.consumer for p in picked}
+    fallback = replace(
+        selector,
+        tag=selector.fallback_tag if selector.fallback_tag is not None else selector.tag,
+        branch=selector.fallback_branch
+        if selector.fallback_branch is not None
+        else selector.branch,
+        fallback_tag=None,
+        fallback_branch=None,
+    )
+    extra = [
+        p for p in _pick(publications, live, fallback, provider_branch) if p.consumer not in found
+    ]
+    return [(p, False) for p in picked] + [(p, True) for p in extra]
 
 
 def _pick(

@@ -65,6 +65,15 @@ def services(engine: Engine, limit: int, cursor: str | None) -> Page:
     )
 
 
+def pacticipants(engine: Engine, limit: int, cursor: str | None) -> Page:
+    """Services as the Pact Broker lists pacticipants: name and main branch."""
+    return _page(
+        _keyset(engine, _services, limit, cursor),
+        limit,
+        lambda r: {"name": r.name, "mainBranch": r.main_branch},
+    )
+
+
 def service_versions(engine: Engine, service: str, limit: int, cursor: str | None) -> Page | None:
     """The versions of one service, oldest first; None when the service is unknown."""
     with engine.connect() as connection:

@@ -1,8 +1,9 @@
 """`apigov registry export|import`: the whole registry as JSON lines, and back.
 
-One JSON object per line, with a `kind`: a header, then services, contracts (contents in
-base64), versions (with the files they hold), environments, deployments, releases, evidence,
-tokens (their hashes only) and the audit log, each in the order it was written. Rows refer to
+One JSON object per line, with a `kind`: a header, then services (with their main branch),
+contracts (contents in base64), versions (with the files they hold and their tags),
+environments, deployments, releases, evidence, tokens (their hashes only) and the audit log,
+each in the order it was written. Rows refer to
 each other by name (service, `service@version`, environment, SHA-256), never by database id, so
 a dump moves between SQLite and PostgreSQL. Import writes into an empty registry in one
 transaction: all of it or none of it.
@@ -27,12 +28,17 @@ from apigov.registry.models import releases_table as _releases
 from apigov.registry.models import services_table as _services
 from apigov.registry.models import tokens_table as _tokens
 from apigov.registry.models import version_contracts_table as _links
+from apigov.registry.models import version_tags_table as _tags
 from apigov.registry.models import versions_table as _versions
 from apigov.registry.server.wire import decode_bytes, encode_bytes
 from apigov.spec.errors import InputError
 
 FORMAT = "apigov-registry-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 2 added services' `mainBranch` and versions' `tags` (migration 0003). A version 1 dump
+# has neither and still imports; an apigov that reads only version 1 refuses a version 2 dump
+# instead of silently dropping its tags.
+READABLE_FORMAT_VERSIONS = (1, 2)
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -66,6 +72,7 @@ def export_records(engine: Engine) -> Iterator[dict[str, Any]]:
                 "team": row.team,
                 "tier": row.tier,
                 "lifecycle": row.lifecycle,
+                "mainBranch": row.main_branch,
                 "createdAt": _time(row.created_at),
             }
         hashes = {}
@@ -88,6 +95,11 @@ def export_records(engine: Engine) -> Iterator[dict[str, Any]]:
                     "provider": link.provider,
                 }
             )
+        tags: dict[int, list[dict[str, Any]]] = {}
+        for tag in connection.execute(select(_tags).order_by(_tags.c.version_id, _tags.c.tag)):
+            tags.setdefault(tag.version_id, []).append(
+                {"name": tag.tag, "createdAt": _time(tag.created_at)}
+            )
         versions = {}
         for row in connection.execute(select(_versions).order_by(_versions.c.id)):
             versions[row.id] = (services[row.service_id], row.number)
@@ -101,6 +113,7 @@ def export_records(engine: Engine) -> Iterator[dict[str, Any]]:
                 "specDigest": row.spec_digest,
                 "createdAt": _time(row.created_at),
                 "files": files.get(row.id, []),
+                "tags": tags.get(row.id, []),
             }
         environments = {}
         for row in connection.execute(select(_environments).order_by(_environments.c.id)):
@@ -222,10 +235,11 @@ class _Replay:
             if first:
                 if kind != "header" or record.get("format") != FORMAT:
                     raise InputError(self.name, f"not an {FORMAT} file", line=number)
-                if record.get("formatVersion") != FORMAT_VERSION:
+                if record.get("formatVersion") not in READABLE_FORMAT_VERSIONS:
+                    readable = " or ".join(map(str, READABLE_FORMAT_VERSIONS))
                     raise InputError(
                         self.name,
-                        f"format version {record.get('formatVersion')} is not {FORMAT_VERSION}",
+                        f"format version {record.get('formatVersion')} is not {readable}",
                         line=number,
                     )
                 first = False
@@ -260,6 +274,7 @@ class _Replay:
                 "team": r.get("team"),
                 "tier": r.get("tier"),
                 "lifecycle": r.get("lifecycle"),
+                "main_branch": r.get("mainBranch"),
                 "created_at": _parse(r["createdAt"]),
             },
         )
@@ -303,6 +318,18 @@ class _Replay:
                         "provider": f.get("provider"),
                     }
                     for f in r["files"]
+                ],
+            )
+        if r.get("tags"):
+            self.connection.execute(
+                _tags.insert(),
+                [
+                    {
+                        "version_id": version_id,
+                        "tag": t["name"],
+                        "created_at": _parse(t["createdAt"]),
+                    }
+                    for t in r["tags"]
                 ],
             )
 

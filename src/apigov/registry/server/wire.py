@@ -159,6 +159,7 @@ def decision_json(decision: Decision) -> dict[str, Any]:
         "service": decision.service,
         "version": decision.version,
         "environment": decision.environment,
+        "tag": decision.tag,
         "knownVersion": decision.known_version,
         "knownEnvironment": decision.known_environment,
         "deployable": decision.deployable,
@@ -197,6 +198,7 @@ def decision_from(data: dict[str, Any]) -> Decision:
         environment=data["environment"],
         known_version=bool(data["knownVersion"]),
         known_environment=bool(data["knownEnvironment"]),
+        tag=data.get("tag"),
         pairs=[
             Pair(
                 p["consumer"],
