@@ -6,7 +6,9 @@ Every case lints one corpus document with the OpenAPI ruleset: apigov with
 ``--ruleset spectral:oas`` (its re-implementation of Spectral's rules), Spectral with a ruleset
 file that says ``extends: ['spectral:oas']`` (the same, recommended set), and Redocly with its
 default (recommended) rules. Runs are round-robin after one warm-up (bench/harness.py); ratios are
-peer median / apigov median (> 1: apigov is faster); peak RSS is measured per child process.
+peer median / apigov median (> 1: apigov is faster); peak RSS is measured per child process, and
+each case also reports apigov's peak as a share of each peer's (the issue's memory goal: under
+25% of Spectral's), printed below its table and saved under ``memory`` in the results.
 Results go to ``bench/results/lint-<timestamp>.json``.
 
 Peers are npm packages installed on demand into bench/.peers/npm (the same prefix as
@@ -24,7 +26,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import DEFAULT_RUNS, BenchResult, Tool, format_table, run_benchmark, save_results
+from harness import (
+    DEFAULT_RUNS,
+    BenchResult,
+    Tool,
+    format_table,
+    run_benchmark,
+    save_results,
+)
 from peers import INSTALL_TIMEOUT, NPM_PREFIX, Peer
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -37,6 +46,7 @@ CASES: dict[str, Path] = {
 SPECTRAL = ("@stoplight/spectral-cli@6.16.3", "spectral")
 REDOCLY = ("@redocly/cli@2.77.0", "redocly")
 LINTER_EXIT_CODES = frozenset({0, 1})  # 1: findings at the failing level; still an answer
+MEMORY_GOAL = 0.25  # apigov's peak RSS as a share of Spectral's (issue 4)
 
 
 def say(message: str) -> None:
@@ -93,7 +103,18 @@ def tools_for(
         "--fail-on",
         "never",
     ]
-    tools = [Tool("apigov", apigov, timeout=args.timeout, check=_json_output)]
+    # An installed apigov runs from cached bytecode: with PYTHONDONTWRITEBYTECODE set (some
+    # shells set it), every module edited since its cache was written would be compiled again
+    # in every run and counted as apigov's time. An empty value turns the setting off.
+    tools = [
+        Tool(
+            "apigov",
+            apigov,
+            timeout=args.timeout,
+            check=_json_output,
+            env={"PYTHONDONTWRITEBYTECODE": ""},
+        )
+    ]
     tools.append(
         Tool(
             "spectral",
@@ -128,6 +149,45 @@ def _json_output(code: int, stdout: bytes, stderr: bytes) -> str | None:
     except ValueError:
         return f"apigov printed no JSON report (exit {code}): {stderr[-300:]!r}"
     return None
+
+
+def memory_shares(bench: BenchResult) -> dict[str, dict[str, float | bool | None]]:
+    """apigov's peak RSS as a share of each peer's that finished, from the same round-robin.
+
+    A share is `None` when either peak is only known as the harness's own footprint (an upper
+    bound, `peak_rss_is_upper_bound`): no honest ratio can be made of it.
+    """
+    apigov = bench.result("apigov")
+    shares: dict[str, dict[str, float | bool | None]] = {}
+    if apigov is None or not apigov.ok or apigov.peak_rss_mb is None:
+        return shares
+    for peer in bench.results:
+        if peer is apigov or peer.peak_rss_mb is None or not peer.ok:
+            continue
+        known = not (apigov.rss_is_floor or peer.rss_is_floor)
+        share = apigov.peak_rss_mb / peer.peak_rss_mb if known and peer.peak_rss_mb else None
+        shares[peer.tool.name] = {
+            "apigov_peak_mb": round(apigov.peak_rss_mb, 1),
+            "peer_peak_mb": round(peer.peak_rss_mb, 1),
+            "share": None if share is None else round(share, 3),
+        }
+        if peer.tool.name == "spectral":
+            shares[peer.tool.name]["meets_goal"] = None if share is None else share < MEMORY_GOAL
+    return shares
+
+
+def format_memory(bench: BenchResult) -> str:
+    """One line per peer: `memory: apigov 52.0 MB = 22.5% of spectral's 231.0 MB (goal < 25%)`."""
+    lines = []
+    for name, entry in memory_shares(bench).items():
+        share = entry["share"]
+        shown = "unknown (a peak at the harness floor)" if share is None else f"{share:.1%}"
+        goal = f" (goal < {MEMORY_GOAL:.0%})" if name == "spectral" else ""
+        lines.append(
+            f"memory: apigov {entry['apigov_peak_mb']:.1f} MB = {shown} of {name}'s "
+            f"{entry['peer_peak_mb']:.1f} MB{goal}"
+        )
+    return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -167,7 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cwd=REPO,
                 progress=say,
             )
+            bench.extra["memory"] = memory_shares(bench)
             print(format_table(bench), flush=True)
+            memory = format_memory(bench)
+            if memory:
+                print(memory, flush=True)
             benches.append(bench)
     if not args.no_save and benches:
         extra = {

@@ -49,6 +49,11 @@ class FunctionContext:
     rule_name: str = ""
     referenced: frozenset[str] = field(default_factory=frozenset)
     """Every local `$ref` target in the document (`#/components/schemas/Pet`)."""
+    memo: dict[Any, Any] = field(default_factory=dict)
+    """Work a function may keep for the rest of one document's run (one dict per run, shared by
+    every rule): a compiled validator per schema, say. Nodes of the document (and of its
+    resolved view) keep their identity for the whole run, so `id(node)` is a sound key part
+    while the node itself is kept in the entry; everything is released when the run ends."""
 
 
 RuleFunction = Callable[[Any, Any, FunctionContext], Iterable[Result] | None]

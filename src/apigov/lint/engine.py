@@ -16,13 +16,15 @@ Spectral's (rule, path, file, message).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from apigov.findings import Finding
 from apigov.lint.context import FunctionContext, Path, Result
 from apigov.lint.filters import UNDEFINED
+from apigov.lint.functions import core
+from apigov.lint.functions.oas import VIEW_SHAPES, ViewShape
 from apigov.lint.jsonpath import (
     CompiledPath,
     JsonPathError,
@@ -32,15 +34,18 @@ from apigov.lint.jsonpath import (
     query,
 )
 from apigov.lint.resolve import follow, is_ref
-from apigov.lint.ruleset import Rule, Ruleset, document_formats
+from apigov.lint.ruleset import Rule, Ruleset, Then, document_formats
 from apigov.spec import pointer as jp
 from apigov.spec.errors import InputError
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
 
 _POSITIONS = 256  # positions per path in the state encoding (no `given` has 256 segments)
-_EMPTY: frozenset[int] = frozenset()
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+# Built-in functions that never read their context (their results carry no path): they share
+# one context per run instead of one each call, and most calls are theirs (every description
+# and title of a document is checked twice for markup).
+CONTEXT_FREE = frozenset({core.pattern, core.casing, core.enumeration, core.xor, core.or_})
 
 
 def expand_aliases(
@@ -101,6 +106,11 @@ class CompiledRuleset:
                     self.paths.append((compiled, index))
                     self.resolved.append(rule.resolved)
                     self.keys_only.append(keys_only)
+        # What a path that reaches its end dispatches: its rule, and whether it selects keys.
+        self.targets = [
+            (self.rules[index], keys_only)
+            for (_, index), keys_only in zip(self.paths, self.keys_only, strict=True)
+        ]
         self._infos: dict[frozenset[int], _StateInfo] = {}
 
     def initial(self, resolved: bool) -> frozenset[int]:
@@ -109,9 +119,10 @@ class CompiledRuleset:
         )
 
     def info(self, states: frozenset[int]) -> _StateInfo:
+        """The one `_StateInfo` of a set of states (so its caches serve every node)."""
         found = self._infos.get(states)
         if found is None:
-            found = _StateInfo(states, self.paths)
+            found = _StateInfo(states, self)
             self._infos[states] = found
         return found
 
@@ -119,9 +130,23 @@ class CompiledRuleset:
 class _StateInfo:
     """Everything about a set of states that does not depend on the node being entered."""
 
-    __slots__ = ("by_name", "dynamic", "for_lists", "for_scalars", "keep", "matched", "static")
+    __slots__ = (
+        "by_name",
+        "compiled",
+        "dynamic",
+        "dynamic_keys",
+        "for_lists",
+        "for_scalars",
+        "keep",
+        "matched",
+        "states",
+        "static",
+    )
 
-    def __init__(self, states: frozenset[int], paths: list[tuple[CompiledPath, int]]) -> None:
+    def __init__(self, states: frozenset[int], compiled: CompiledRuleset) -> None:
+        self.states = states
+        self.compiled = compiled
+        paths = compiled.paths
         self.matched: list[int] = []
         keep: set[int] = set()
         wildcard: set[int] = set()
@@ -154,6 +179,12 @@ class _StateInfo:
             (selector, tuple(found), selector.predicate.keys if selector.predicate else None)
             for selector, found in grouped.items()
         ]
+        # When every filter needs one of some keys, an object with none of them is passed over
+        # with one set operation instead of one per filter.
+        needed = [entry[2] for entry in self.dynamic if entry[2] is not None]
+        self.dynamic_keys: frozenset[str] | None = (
+            frozenset().union(*needed) if needed and len(needed) == len(self.dynamic) else None
+        )
         self.for_lists = [entry for entry in self.dynamic if entry[2] is None]
         self.for_scalars = [
             entry
@@ -161,30 +192,40 @@ class _StateInfo:
             if entry[0].predicate is None or not entry[0].predicate.containers_only
         ]
         self.keep = frozenset(keep | wildcard)
-        self.static: dict[str | int, frozenset[int]] = {}
+        # key -> the states after entering a child of that name, when no filter adds any
+        self.static: dict[str | int, _StateInfo | None] = {}
 
-    def step(self, key: str | int, value: Any, parent: Any, where: Path) -> frozenset[int]:
-        static = self.static.get(key)
-        if static is None:
+    def step(self, key: str | int, value: Any, parent: Any, where: Path) -> _StateInfo | None:
+        """The states after entering child `key` (holding `value`) of `parent`, which is at
+        `where`; None: no state is left."""
+        try:
+            static = self.static[key]
+        except KeyError:
             named = self.by_name.get(str(key))
-            static = self.keep | named if named else self.keep
+            states = self.keep | named if named else self.keep
+            static = self.compiled.info(states) if states else None
             self.static[key] = static
         if isinstance(value, dict):
             candidates = self.dynamic
+            if self.dynamic_keys is not None and self.dynamic_keys.isdisjoint(value):
+                return static
         elif isinstance(value, list):
             candidates = self.for_lists
         else:
             candidates = self.for_scalars
         if not candidates:
             return static
+        path = (*where, key)
         extra = [
             following
             for selector, found, keys in candidates
             if (keys is None or not keys.isdisjoint(value))
-            and selector.accepts(key, value, parent, where)
+            and selector.accepts(key, value, parent, path)
             for following in found
         ]
-        return static.union(extra) if extra else static
+        if not extra:
+            return static
+        return self.compiled.info(static.states.union(extra) if static else frozenset(extra))
 
 
 @dataclass
@@ -205,16 +246,41 @@ class LintRun:
     compiled: CompiledRuleset
     referenced: frozenset[str] = field(default_factory=frozenset)
     raw: list[_Raw] = field(default_factory=list)
-    _walked: set[tuple[str, str, frozenset[int]]] = field(default_factory=set)
+    _walked: set[tuple[str, str, _StateInfo]] = field(default_factory=set)
     _views: dict[int, Any] = field(default_factory=dict)
+    _shaped_views: dict[tuple[int, int], Any] = field(default_factory=dict)
+    _memo: dict[Any, Any] = field(default_factory=dict)
+    """What functions keep for the run (`FunctionContext.memo`)."""
+    _follows: dict[tuple[int, str], tuple[Any, Source, str] | None] = field(default_factory=dict)
+    """`follow` per (id of the referring file's `Source`, `$ref`): most refs repeat."""
+    _context: FunctionContext | None = None
+    """The one context of the functions that never read theirs (`CONTEXT_FREE`)."""
     nodes_visited: int = 0
     """How many nodes the walk entered (each written node once, plus `$ref` targets)."""
 
     def run(self) -> list[Finding]:
         root = self.spec.source.data
-        unresolved = self.compiled.initial(False)
-        resolved = self.compiled.initial(True)
-        self.walk(root, "", None, (), self.spec.source, unresolved, resolved, ())
+        compiled = self.compiled
+        unresolved = compiled.initial(False)
+        resolved = compiled.initial(True)
+        self.walk(
+            root,
+            "",
+            None,
+            (),
+            self.spec.source,
+            compiled.info(unresolved) if unresolved else None,
+            compiled.info(resolved) if resolved else None,
+            (),
+        )
+        # The resolved view and the functions' compiled validators are done with: released
+        # before finding positions, which may parse the document a second time.
+        self._views.clear()
+        self._shaped_views.clear()
+        self._memo.clear()
+        self._follows.clear()
+        if self.raw:  # positions to find; a clean document needs none
+            release_freed_memory()
         return self.findings()
 
     # ---- the one walk ----------------------------------------------------------------------
@@ -226,14 +292,14 @@ class LintRun:
         parent: Any,
         where: Path,
         source: Source,
-        unresolved: frozenset[int],
-        resolved: frozenset[int],
+        info_u: _StateInfo | None,
+        info_r: _StateInfo | None,
         stack: tuple[tuple[str, str], ...],
     ) -> None:
+        """Dispatch the rules whose paths end at `node`, then walk its children with the states
+        each child leaves alive (`info_u`: paths over the document as written, `info_r`: over
+        its resolved view)."""
         self.nodes_visited += 1
-        compiled = self.compiled
-        info_u = compiled.info(unresolved) if unresolved else None
-        info_r = compiled.info(resolved) if resolved else None
         if info_u is not None:
             for number in info_u.matched:
                 self.dispatch(number, node, key, where, source, False)
@@ -247,18 +313,21 @@ class LintRun:
         else:
             return
         for child_key, child in children:
-            child_where = (*where, child_key)
-            next_u = info_u.step(child_key, child, node, child_where) if info_u else _EMPTY
-            if info_r is not None and is_ref(child):
+            next_u = info_u.step(child_key, child, node, where) if info_u is not None else None
+            if (
+                info_r is not None
+                and isinstance(child, dict)
+                and "$ref" in child
+                and isinstance(child["$ref"], str)
+            ):
                 target = self._target(child, source, stack)
                 if target is not None:
                     value, target_source, pointer = target
-                    next_r = info_r.step(child_key, value, node, child_where)
-                    if next_u:
-                        self.walk(
-                            child, child_key, node, child_where, source, next_u, _EMPTY, stack
-                        )
-                    if next_r:
+                    child_where = (*where, child_key)
+                    next_r = info_r.step(child_key, value, node, where)
+                    if next_u is not None:
+                        self.walk(child, child_key, node, child_where, source, next_u, None, stack)
+                    if next_r is not None:
                         seen = (target_source.key, pointer, next_r)
                         if seen not in self._walked:
                             self._walked.add(seen)
@@ -269,32 +338,58 @@ class LintRun:
                                 node,
                                 child_where,
                                 target_source,
-                                _EMPTY,
+                                None,
                                 next_r,
                                 (*stack, place),
                             )
                     continue
-            next_r = info_r.step(child_key, child, node, child_where) if info_r else _EMPTY
-            if next_u or next_r:
-                self.walk(child, child_key, node, child_where, source, next_u, next_r, stack)
+            next_r = info_r.step(child_key, child, node, where) if info_r is not None else None
+            if next_u is None and next_r is None:
+                continue
+            if isinstance(child, dict | list):
+                self.walk(
+                    child, child_key, node, (*where, child_key), source, next_u, next_r, stack
+                )
+                continue
+            # A scalar: only rules whose paths end here; no call of `walk`, and no path built,
+            # for most of the document's nodes.
+            self.nodes_visited += 1
+            if (next_u is None or not next_u.matched) and (next_r is None or not next_r.matched):
+                continue
+            child_where = (*where, child_key)
+            if next_u is not None:
+                for number in next_u.matched:
+                    self.dispatch(number, child, child_key, child_where, source, False)
+            if next_r is not None:
+                for number in next_r.matched:
+                    self.dispatch(number, child, child_key, child_where, source, True)
+
+    def _follow(self, ref: str, source: Source) -> tuple[Any, Source, str] | None:
+        key = (id(source), ref)
+        try:
+            return self._follows[key]
+        except KeyError:
+            found = self._follows[key] = follow(self.spec, ref, source)
+            return found
 
     def _target(
         self, node: Any, source: Source, stack: tuple[tuple[str, str], ...]
     ) -> tuple[Any, Source, str] | None:
         """Follow a chain of `$ref`s; None when it cannot be followed or loops back."""
-        seen = set(stack)
+        chain: list[tuple[str, str]] = []
         current, current_source = node, source
         found: tuple[Any, Source, str] | None = None
         for _ in range(32):
             if not is_ref(current):
                 return found
-            step = follow(self.spec, current["$ref"], current_source)
+            step = self._follow(current["$ref"], current_source)
             if step is None:
                 return None
             current, current_source, pointer = step
-            if (current_source.key, pointer) in seen:
+            place = (current_source.key, pointer)
+            if place in stack or place in chain:
                 return None
-            seen.add((current_source.key, pointer))
+            chain.append(place)
             found = step
         return None
 
@@ -303,46 +398,61 @@ class LintRun:
     def dispatch(
         self, number: int, node: Any, key: str | int, where: Path, source: Source, resolved: bool
     ) -> None:
-        rule = self.compiled.rules[self.compiled.paths[number][1]]
-        if self.compiled.keys_only[number]:
+        rule, keys_only = self.compiled.targets[number]
+        if keys_only:
             node = key
         for then in rule.then:
+            if then.field is None or not isinstance(node, dict | list):
+                # Most rules check the node itself: no field to look up.
+                self._call(rule, then, node, where, source, resolved)
+                continue
             for relative, value, value_source in self._targets(
                 node, key, then.field, resolved, source
             ):
-                path = (*where, *relative)
-                if resolved:
-                    value = self.resolved_view(value, value_source)
-                context = FunctionContext(
-                    document=self.spec.source.data,
-                    path=path,
-                    formats=self.compiled.formats,
-                    spec=self.spec,
-                    rule_name=rule.name,
-                    referenced=self.referenced,
-                    source=value_source,
-                )
-                try:
-                    results = then.function(value, then.options, context)
-                except (MemoryError, RecursionError):
-                    raise
-                except Exception as error:  # a custom function's bug: name the rule and file
-                    raise InputError(
-                        self.spec.name,
-                        f"rule {rule.name!r}: function {then.function_name} failed: "
-                        f"{type(error).__name__}: {error}",
-                    ) from error
-                for result in results or ():
-                    self.raw.append(
-                        _Raw(rule, _result_path(result, path), result.message, resolved)
-                    )
+                self._call(rule, then, value, (*where, *relative), value_source, resolved)
+
+    def _call(
+        self, rule: Rule, then: Then, value: Any, path: Path, source: Source, resolved: bool
+    ) -> None:
+        if resolved and isinstance(value, dict | list):
+            value = self.resolved_view(value, source, VIEW_SHAPES.get(then.function))
+        if then.function in CONTEXT_FREE:
+            context = self._shared_context()
+        else:
+            context = FunctionContext(
+                self.spec.source.data,
+                path,
+                self.compiled.formats,
+                self.spec,
+                source,
+                rule.name,
+                self.referenced,
+                self._memo,
+            )
+        try:
+            results = then.function(value, then.options, context)
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as error:  # a custom function's bug: name the rule and file
+            raise InputError(
+                self.spec.name,
+                f"rule {rule.name!r}: function {then.function_name} failed: "
+                f"{type(error).__name__}: {error}",
+            ) from error
+        for result in results or ():
+            self.raw.append(_Raw(rule, _result_path(result, path), result.message, resolved))
+
+    def _shared_context(self) -> FunctionContext:
+        """The context of the functions that never read theirs (`CONTEXT_FREE`)."""
+        if self._context is None:
+            self._context = FunctionContext(
+                self.spec.source.data, (), self.compiled.formats, self.spec, memo=self._memo
+            )
+        return self._context
 
     def _targets(
-        self, node: Any, key: str | int, field_name: str | None, resolved: bool, source: Source
+        self, node: Any, key: str | int, field_name: str, resolved: bool, source: Source
     ) -> Iterator[tuple[Path, Any, Source]]:
-        if field_name is None or not isinstance(node, dict | list):
-            yield (), node, source
-            return
         if field_name == "@key":
             if isinstance(node, dict) and node:
                 for name in node:
@@ -362,49 +472,84 @@ class LintRun:
         current = source
         for token in tokens:
             if resolved and is_ref(value):
-                step = follow(self.spec, value["$ref"], current)
+                step = self._follow(value["$ref"], current)
                 if step is not None:
                     value, current, _ = step
             value = _get(value, token)
             if value is UNDEFINED:
                 break
         if resolved and is_ref(value):
-            step = follow(self.spec, value["$ref"], current)
+            step = self._follow(value["$ref"], current)
             if step is not None:
                 value, current, _ = step
-        yield tuple(tokens), value, current
+        yield tokens, value, current
 
-    def resolved_view(self, node: Any, source: Source) -> Any:
+    def resolved_view(self, node: Any, source: Source, shape: ViewShape | None = None) -> Any:
         """`node` with every `$ref` below it replaced by its target, as Spectral's functions see it.
 
         Each written node is resolved once and shared (as in Spectral's resolved document), so
-        a schema used a thousand times costs one copy; a `$ref` that loops back stays a `$ref`.
+        a schema used a thousand times costs one copy; a node with no `$ref` below it is its own
+        view (no copy); a `$ref` that loops back stays a `$ref`.
+
+        `shape`: resolve only the places a function reads (`VIEW_SHAPES`): `node` itself, and
+        below it the keys the shape names (`*`: any key) as far as it goes; a key mapped to
+        None is resolved whole. The operations of a document without every schema they use.
+        Shaped views are cached by the shape's identity: shapes are constants.
         """
         if not isinstance(node, dict | list):
             return node
         try:
-            return self._resolve(node, source, ())
+            return self._resolve(node, source, (), shape)
         except RecursionError:
             return node
 
-    def _resolve(self, node: Any, source: Source, stack: tuple[tuple[str, str], ...]) -> Any:
-        if not isinstance(node, dict | list):
-            return node
-        memo = self._views.get(id(node))
+    def _resolve(
+        self,
+        node: Any,
+        source: Source,
+        stack: tuple[tuple[str, str], ...],
+        shape: ViewShape | None,
+    ) -> Any:
+        memo = self._views.get(id(node))  # a full view serves any shape
         if memo is not None:
             return memo
+        if shape is not None:
+            memo = self._shaped_views.get((id(node), id(shape)))
+            if memo is not None:
+                return memo
         if is_ref(node):
             target = self._target(node, source, stack)
             if target is None:
                 return node
             value, target_source, pointer = target
-            return self._resolve(value, target_source, (*stack, (target_source.key, pointer)))
-        result: Any
-        if isinstance(node, dict):
-            result = {key: self._resolve(value, source, stack) for key, value in node.items()}
+            if not isinstance(value, dict | list):
+                return value
+            place = (target_source.key, pointer)
+            return self._resolve(value, target_source, (*stack, place), shape)
+        # Copied only where something below changes: most of a document holds no `$ref`.
+        result: Any = node
+        if shape is None or shape:
+            children = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in children:
+                if not isinstance(value, dict | list):
+                    continue
+                if shape is None:
+                    below = None
+                elif key in shape:
+                    below = shape[key]
+                elif "*" in shape:
+                    below = shape["*"]
+                else:
+                    continue
+                view = self._resolve(value, source, stack, below)
+                if view is not value:
+                    if result is node:
+                        result = dict(node) if isinstance(node, dict) else list(node)
+                    result[key] = view
+        if shape is None:
+            self._views[id(node)] = result
         else:
-            result = [self._resolve(value, source, stack) for value in node]
-        self._views[id(node)] = result
+            self._shaped_views[(id(node), id(shape))] = result
         return result
 
     # ---- places ------------------------------------------------------------------------------
@@ -456,6 +601,30 @@ class LintRun:
         return source, tokens
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    import ctypes  # only when there is memory to give back: its import costs start-up
+
+    try:
+        trim: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except (OSError, TypeError):  # no C library to ask (not a glibc platform)
+        return None
+    return trim
+
+
+def release_freed_memory() -> None:
+    """Give the pages of memory freed so far back to the system, where the C library can.
+
+    glibc keeps freed memory (compiled validators, the resolved view) for later allocations,
+    but the tree that locates findings after the walk is allocated in fresh pages, so without
+    this a run's peak is the walk's memory *plus* the tree's; with it, about the larger of the
+    two (Adyen's Management API: 4 MB less). Costs under a millisecond.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def _result_path(result: Result, target_path: Path) -> Path:
     return tuple(result.path) if result.path is not None else target_path
 
@@ -468,14 +637,15 @@ def _field_path(field_name: str) -> CompiledPath:
         raise InputError(field_name, f"cannot compile field: {error}") from None
 
 
-def _field_tokens(field_name: str) -> list[str | int]:
+@functools.lru_cache(maxsize=256)
+def _field_tokens(field_name: str) -> tuple[str | int, ...]:
     tokens: list[str | int] = []
     for part in field_name.replace("]", "").replace("[", ".").split("."):
         if part == "":
             continue
         part = part.strip("'\"")
         tokens.append(int(part) if part.isdigit() else part)
-    return tokens
+    return tuple(tokens)
 
 
 def _get(node: Any, token: str | int) -> Any:

@@ -43,8 +43,8 @@ class _Undefined:
 UNDEFINED = _Undefined()
 
 
-@dataclass(frozen=True, slots=True)
-class FilterContext:
+@dataclass(slots=True)  # not frozen: one is made per filter evaluation, and a frozen
+class FilterContext:  # dataclass's __init__ sets each field through object.__setattr__
     """What a filter sees: the candidate node, its key, its parent and its path."""
 
     value: Any
@@ -75,7 +75,8 @@ def truthy(value: Any) -> bool:
     """JavaScript truthiness (an empty list or object is truthy; NaN is not)."""
     if value is UNDEFINED or value is None or value is False:
         return False
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is dict or kind is list or value is True:  # what filters test most (`@ && ...`)
         return True
     if isinstance(value, int | float):
         return value != 0 and not (isinstance(value, float) and math.isnan(value))

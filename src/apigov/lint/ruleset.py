@@ -19,7 +19,6 @@ import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ BUILTIN_RULESETS = {
     "apigov:oas": "oas.yaml",
     "apigov:recommended": "recommended.yaml",
 }
+RULESETS_FOLDER = Path(__file__).resolve().parent / "rulesets"
 FORMATS = frozenset({"oas2", "oas3", "oas3_0", "oas3_1"})
 BUILTIN_FUNCTIONS: dict[str, RuleFunction] = {
     **CORE_FUNCTIONS,
@@ -183,8 +183,9 @@ def _glob_match(pattern: str, file: str) -> bool:
 
 
 def builtin_path(name: str) -> Path:
-    folder = resources.files("apigov.lint") / "rulesets"
-    return Path(str(folder / BUILTIN_RULESETS[name]))
+    # Package data beside this module (apigov is installed as files, never zipped): no
+    # importlib.resources, whose import costs more than reading the ruleset.
+    return RULESETS_FOLDER / BUILTIN_RULESETS[name]
 
 
 def load_ruleset(reference: str, base: Path | None = None) -> Ruleset:

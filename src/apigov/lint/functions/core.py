@@ -57,7 +57,7 @@ def regex(pattern: str) -> re.Pattern[str]:
     return compile_js_regex(pattern)
 
 
-def pattern(target: Any, options: Any, context: FunctionContext) -> Results:
+def pattern(target: Any, options: Any, _context: FunctionContext) -> Results:
     if not isinstance(target, str):
         return None
     options = options or {}
@@ -201,23 +201,28 @@ _DIALECTS = {
 }
 
 
-def _cache_key(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+def _cache_key(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-_VALIDATORS: dict[tuple[str, str, bool], Any] = {}
+_VALIDATORS: dict[tuple[bytes, str, bool], Any] = {}
+
+
+def build_validator(schema: Any, dialect: str = "auto", *, validate_formats: bool = False) -> Any:
+    """A compiled validator for `schema` in `dialect` ("auto": the schema's `$schema`)."""
+    factory = _DIALECTS.get(dialect)
+    if factory is not None:
+        return factory(schema, validate_formats=validate_formats)
+    return jsonschema_rs.validator_for(schema, validate_formats=validate_formats)
 
 
 def schema_validator(schema: Any, dialect: str = "auto", *, validate_formats: bool = False) -> Any:
-    """A compiled validator, cached by the schema's content (rules reuse the same schema)."""
+    """A compiled validator, cached by the schema's content (a ruleset's own schemas, which
+    rules reuse; schemas taken from documents are cached per run by the functions using them)."""
     key = (_cache_key(schema), dialect, validate_formats)
     found = _VALIDATORS.get(key)
     if found is None:
-        factory = _DIALECTS.get(dialect)
-        if factory is not None:
-            found = factory(schema, validate_formats=validate_formats)
-        else:
-            found = jsonschema_rs.validator_for(schema, validate_formats=validate_formats)
+        found = build_validator(schema, dialect, validate_formats=validate_formats)
         _VALIDATORS[key] = found
     return found
 

@@ -7,16 +7,18 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
 
 from apigov.lint.context import FunctionContext, Path, Result
 from apigov.lint.filters import UNDEFINED
+from apigov.lint.functions import core
 from apigov.lint.functions.core import (
     Results,
     _cache_key,
-    schema_validator,
+    build_validator,
     unreferenced_reusable_object,
 )
 from apigov.lint.resolve import RefCycleError, bundle_refs, inline_refs
@@ -535,22 +537,28 @@ def _dialect(context: FunctionContext) -> str:
     return "draft4"
 
 
+@dataclass(frozen=True, slots=True)
+class _Checker:
+    """How values are checked against one schema: `problem` is reported at every value when the
+    schema cannot be used (as Spectral does); else `validator` (None: a schema the validator
+    cannot compile, which the document schema rule reports, so values pass)."""
+
+    problem: str | None
+    validator: Any
+
+
 def _validate_with_dialect(
     value: Any, schema: Any, context: FunctionContext, where: Path
 ) -> list[Result]:
-    dialect = _dialect(context)
-    problem = _schema_problem(schema, dialect)
-    if problem is not None:
+    checker = _checker(schema, context)
+    if checker.problem is not None:
         # Spectral (ajv) refuses such a schema and reports it at every value it would check.
-        return [Result(problem, where)]
-    schema = _nullable_to_type(schema, oas2="oas2" in context.formats)
-    try:
-        validator = schema_validator(schema, dialect, validate_formats=True)
-    except (ValueError, TypeError):
-        return []  # a schema the validator cannot compile: the document schema rule says why
+        return [Result(checker.problem, where)]
+    if checker.validator is None:
+        return []
     found = []
     seen: set[Path] = set()
-    for error in validator.iter_errors(value):
+    for error in checker.validator.iter_errors(value):
         at = (*where, *error.instance_path)
         if at in seen:
             continue
@@ -560,13 +568,44 @@ def _validate_with_dialect(
     return found
 
 
+def _checker(schema: Any, context: FunctionContext) -> _Checker:
+    """The checker of `schema`, built once per schema object and run: a media type used by a
+    hundred operations, or a rule's own schema, is prepared and compiled once."""
+    dialect = _dialect(context)
+    oas2 = "oas2" in context.formats
+    memo = context.memo
+    key = ("oas-checker", id(schema), dialect, oas2)
+    entry = memo.get(key)
+    if entry is not None and entry[0] is schema:
+        checker: _Checker = entry[1]
+        return checker
+    # Schemas written alike in several places (or inlined alike) share one validator.
+    content = ("oas-checker-content", _cache_key(schema), dialect, oas2)
+    checker = memo.get(content) or _build_checker(schema, dialect, oas2)
+    memo[content] = checker
+    memo[key] = (schema, checker)  # holding `schema` keeps its id from being reused
+    return checker
+
+
+def _build_checker(schema: Any, dialect: str, oas2: bool) -> _Checker:
+    problem = _schema_problem(schema, dialect)
+    if problem is not None:
+        return _Checker(problem, None)
+    try:
+        validator = build_validator(
+            _nullable_to_type(schema, oas2=oas2), dialect, validate_formats=True
+        )
+    except (ValueError, TypeError):
+        validator = None
+    return _Checker(None, validator)
+
+
 _META_SCHEMAS = {
     "draft4": "http://json-schema.org/draft-04/schema#",
     "draft7": "http://json-schema.org/draft-07/schema#",
     "draft2019-09": "https://json-schema.org/draft/2019-09/schema",
     "draft2020-12": "https://json-schema.org/draft/2020-12/schema",
 }
-_PROBLEMS: dict[tuple[str, str], str | None] = {}
 
 
 def _schema_problem(schema: Any, dialect: str) -> str | None:
@@ -574,22 +613,14 @@ def _schema_problem(schema: Any, dialect: str) -> str | None:
     without `type` (which OpenAPI 3.0 forbids). None when it can be used."""
     if not isinstance(schema, dict):
         return None
-    key = (_cache_key(schema), dialect)
-    if key in _PROBLEMS:
-        return _PROBLEMS[key]
-    problem: str | None = None
     if _nullable_without_type(schema):
-        problem = '"nullable" cannot be used without "type"'
-    else:
-        candidate = {**schema, "$schema": _META_SCHEMAS[dialect]}
-        try:
-            valid = jsonschema_rs.meta.is_valid(candidate)
-        except (ValueError, TypeError):
-            valid = True  # a meta-schema jsonschema-rs does not know: do not guess
-        if not valid:
-            problem = "schema is invalid"
-    _PROBLEMS[key] = problem
-    return problem
+        return '"nullable" cannot be used without "type"'
+    candidate = {**schema, "$schema": _META_SCHEMAS[dialect]}
+    try:
+        valid = jsonschema_rs.meta.is_valid(candidate)
+    except (ValueError, TypeError):
+        valid = True  # a meta-schema jsonschema-rs does not know: do not guess
+    return None if valid else "schema is invalid"
 
 
 def _nullable_without_type(schema: Any) -> bool:
@@ -669,6 +700,8 @@ _RESPONSE_MEDIA = {
     2: (("responses",), ("paths", "*", "*", "responses")),
     3: (("components", "responses"), ("paths", "*", "*", "responses")),
 }
+_SKIP: Any = object()
+"""A prepared example schema that checks nothing (see `recursive`)."""
 
 
 def oas_example(target: Any, options: Any, context: FunctionContext) -> Results:
@@ -704,29 +737,97 @@ def oas_example(target: Any, options: Any, context: FunctionContext) -> Results:
     # "follow" (every schema, recursion followed as deep as the example goes), "only" (only
     # recursive schemas, followed: what a ruleset adds to the Spectral rules).
     recursive = options.get("recursive", "skip")
-    try:
-        prepared = inline_refs(schema, context)
-        if recursive == "only":
-            return None
-    except RefCycleError:
-        if recursive == "skip":
-            return None
-        prepared = bundle_refs(schema, context)
-    prepared = copy.deepcopy(prepared)
-    if version == 2 and isinstance(prepared.get("required"), bool):
-        del prepared["required"]
-    if kind == "media":
-        _relax_required(
-            prepared,
-            _is_under(context.path, _REQUEST_MEDIA[version]),
-            _is_under(context.path, _RESPONSE_MEDIA[version]),
-        )
+    read_only = kind == "media" and _is_under(context.path, _REQUEST_MEDIA[version])
+    write_only = kind == "media" and _is_under(context.path, _RESPONSE_MEDIA[version])
+    prepared = _prepared_schema(schema, context, version, recursive, read_only, write_only)
+    if prepared is _SKIP:
+        return None
     found: list[Result] = []
     for value, where in items:
         if value is UNDEFINED:
             continue
         found.extend(_validate_with_dialect(value, prepared, context, where))
     return found or None
+
+
+def _prepared_schema(
+    schema: dict[str, Any],
+    context: FunctionContext,
+    version: int,
+    recursive: str,
+    read_only: bool,
+    write_only: bool,
+) -> Any:
+    """`schema` made self-contained for checking examples (or `_SKIP`), once per schema object,
+    place kind and run: the schemas of a resolved document are shared objects (each written
+    node is resolved once), so the media types and parameters using one schema share this."""
+    source_key = context.source.key if context.source is not None else None
+    key = ("oas-example", id(schema), source_key, version, recursive, read_only, write_only)
+    entry = context.memo.get(key)
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    prepared: Any
+    if not _holds_ref(schema):
+        # Self-contained already (a resolved view keeps a `$ref` only where it loops back):
+        # nothing to inline, and no copy unless something below is to change.
+        prepared = _SKIP if recursive == "only" else schema
+    else:
+        try:
+            prepared = inline_refs(schema, context)
+            if recursive == "only":
+                prepared = _SKIP
+        except RefCycleError:
+            prepared = _SKIP if recursive == "skip" else bundle_refs(schema, context)
+    if prepared is not _SKIP:
+        boolean_required = version == 2 and isinstance(prepared.get("required"), bool)
+        if boolean_required or _relaxable(prepared, read_only, write_only):
+            if prepared is schema:
+                # Not copied so far: the changes below must not reach the document.
+                prepared = copy.deepcopy(prepared)
+            if boolean_required:
+                del prepared["required"]
+            _relax_required(prepared, read_only, write_only)
+    context.memo[key] = (schema, prepared)
+    return prepared
+
+
+def _holds_ref(schema: Any) -> bool:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _relaxable(schema: Any, read_only: bool, write_only: bool) -> bool:
+    """Whether `_relax_required` would change `schema` (it reads the same places)."""
+    if not (read_only or write_only):
+        return False
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        properties = node.get("properties")
+        required = node.get("required")
+        if isinstance(properties, dict) and isinstance(required, list):
+            for name in required:
+                held = properties.get(name)
+                if isinstance(held, dict) and (
+                    (read_only and held.get("readOnly") is True)
+                    or (write_only and held.get("writeOnly") is True)
+                ):
+                    return True
+        stack.extend(node.values())
+    return False
 
 
 def document_schema(target: Any, _options: Any, context: FunctionContext) -> Results:
@@ -775,24 +876,63 @@ def _dialect_meta_validator() -> Any:
     return jsonschema_rs.Draft202012Validator({"$ref": _META_SCHEMAS["draft2020-12"]})
 
 
-def _schema_objects(node: Any, where: Path) -> Iterator[tuple[Path, Any]]:
-    """Every outermost Schema Object of an OpenAPI 3.1 document (nested ones are inside)."""
-    if isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _schema_objects(item, (*where, index))
-        return
-    if not isinstance(node, dict):
-        return
-    if where == ("components", "schemas"):
-        for name, schema in node.items():
-            yield (*where, name), schema
-        return
-    for key, value in node.items():
-        if key == "schema" and isinstance(value, dict | bool):
-            yield (*where, key), value
-        else:
-            yield from _schema_objects(value, (*where, key))
+def _schema_objects(node: Any, where: Path) -> list[tuple[Path, Any]]:
+    """Every outermost Schema Object of an OpenAPI 3.1 document (nested ones are inside), in
+    document order. One loop over a stack: the whole document is walked, and a generator per
+    level cost more than the checks."""
+    found: list[tuple[Path, Any]] = []
+    # (is a schema to report, node, where): children are pushed in reverse to pop in order.
+    stack: list[tuple[bool, Any, Path]] = [(False, node, where)]
+    while stack:
+        is_schema, current, at = stack.pop()
+        if is_schema:
+            found.append((at, current))
+        elif isinstance(current, list):
+            stack.extend(
+                (False, item, (*at, index))
+                for index, item in reversed(list(enumerate(current)))
+                if isinstance(item, dict | list)
+            )
+        elif isinstance(current, dict):
+            if at == ("components", "schemas"):
+                named = reversed(current.items())
+                stack.extend((True, schema, (*at, name)) for name, schema in named)
+                continue
+            pending: list[tuple[bool, Any, Path]] = []
+            for key, value in current.items():
+                if key == "schema" and isinstance(value, dict | bool):
+                    pending.append((True, value, (*at, key)))
+                elif isinstance(value, dict | list):
+                    pending.append((False, value, (*at, key)))
+            stack.extend(reversed(pending))
+    return found
 
+
+ViewShape = dict[str, "ViewShape | None"]
+"""The places below a target a function reads: key (or `*`) -> the shape below it, None for
+all of it; `{}`: the target alone (its keys, length or truthiness)."""
+_PARAMETERS: ViewShape = {"*": {"in": None, "name": None, "required": None}}
+VIEW_SHAPES: dict[Any, ViewShape] = {
+    # What these functions read of the resolved document: the rest is passed as written.
+    # Resolving a whole document for a rule that reads its operations' tags cost more than
+    # every schema rule together. Functions not listed get a full view.
+    tag_defined: {
+        "tags": {"*": {"name": None}},
+        "paths": {"*": {"*": {"tags": {"*": None}}}},
+    },
+    op_id_unique: {"*": {"*": {"operationId": None}}},
+    path_params: {"*": {"parameters": _PARAMETERS, "*": {"parameters": _PARAMETERS}}},
+    op_success_response: {},  # the response codes
+    op_params: _PARAMETERS,
+    core.truthy: {},
+    core.falsy: {},
+    core.defined: {},
+    core.undefined: {},
+    core.length: {},
+    core.enumeration: {},
+    core.xor: {},
+    core.or_: {},
+}
 
 OAS_FUNCTIONS = {
     "oasOpSuccessResponse": op_success_response,
