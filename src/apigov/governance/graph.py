@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from apigov.spec.deprecation import sunset_of
 from apigov.spec.loader import Loader
 from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile, ServiceFile
 
@@ -264,19 +265,6 @@ def _operation(template: str, method: str, node: Mapping[str, Any], pointer: str
         internal=node.get("x-internal") is True,
         sunset=sunset_of(node),
     )
-
-
-def sunset_of(operation: Mapping[str, Any]) -> dt.date | None:
-    """`x-sunset` as a date (YAML may already have parsed it as one)."""
-    raw = operation.get("x-sunset")
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return dt.date.fromisoformat(raw[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def spec_operations(spec: ApiSpec) -> dict[str, Operation]:
