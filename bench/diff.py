@@ -19,6 +19,12 @@ apigov median (> 1: apigov is faster). The engine's own time (load excluded, bes
 is measured in a child process (``engine_seconds``), with peak RSS and the traced Python
 heap. Variants are written with PyYAML (installed with the project's dependencies). Results
 go to ``bench/results/diff-<timestamp>.json``.
+
+The run ends with a summary per peer case: both medians, redocly / apigov, and apigov's memory
+per byte of input, ``(peak RSS - start-up peak RSS) / bytes of both inputs``, where the
+start-up peak is that of ``apigov diff`` on two tiny documents (the interpreter and the
+imports, which do not grow with the input), beside the issue's goals (5x, under 10x), and
+the least CPU time of three more runs of each tool (what a run costs on a busy machine).
 """
 
 from __future__ import annotations
@@ -34,7 +40,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import DEFAULT_RUNS, BenchResult, Tool, format_table, run_benchmark, save_results
+from harness import (
+    DEFAULT_RUNS,
+    BenchResult,
+    Tool,
+    format_table,
+    run_benchmark,
+    run_once,
+    save_results,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -311,6 +325,109 @@ def one_change_pair(source: Path) -> tuple[Path, Path]:
     return source, head
 
 
+# --------------------------------------------------------------------------- summary
+
+TINY_SPEC = 'openapi: 3.0.3\ninfo: {title: tiny, version: "1"}\npaths: {}\n'
+START_UP_RUNS = 3
+CPU_RUNS = 3
+SPEED_GOAL = 5.0  # redocly diff / apigov diff, whole commands (issue 3)
+MEMORY_GOAL = 10.0  # (peak RSS - start-up peak RSS) / bytes of both inputs
+
+
+def start_up_peak_mb() -> float:
+    """Peak RSS of `apigov diff` on two tiny documents: the interpreter and the imports a diff
+    needs, which do not grow with the input (the lowest of a few runs)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    tiny = WORK / "tiny.yaml"
+    tiny.write_text(TINY_SPEC, encoding="utf-8")
+    argv = [*apigov_prefix(), "diff", str(tiny), str(tiny), "--format", "json"]
+    peaks = [
+        run_once(argv, 60.0, cwd=REPO, env=INSTALLED_BYTECODE).peak_rss_mb
+        for _ in range(START_UP_RUNS)
+    ]
+    return min(peaks)
+
+
+def cpu_seconds(tool: Tool, runs: int) -> float | None:
+    """The least CPU time (user + system, the child and its own children) of `runs` runs:
+    on a machine shared with other work, what a run costs when wall time says little."""
+    if tool.skipped is not None:
+        return None
+    best: float | None = None
+    for _ in range(runs):
+        child = subprocess.Popen(
+            list(tool.argv),
+            cwd=REPO,
+            env={**os.environ, **(tool.env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        if os.waitstatus_to_exitcode(status) not in tool.ok_exit_codes:
+            return None
+        seconds = usage.ru_utime + usage.ru_stime
+        best = seconds if best is None else min(best, seconds)
+    return best
+
+
+def summary_rows(
+    benches: Sequence[BenchResult],
+    inputs: dict[str, float],
+    start_up_mb: float,
+    cpu: dict[str, dict[str, float | None]],
+) -> list[dict[str, Any]]:
+    """Per case: both medians, redocly / apigov, CPU times, and apigov's memory per byte of
+    input."""
+    rows = []
+    for bench in benches:
+        case = bench.name.removeprefix("diff-")
+        ours, peer = bench.result("apigov"), bench.result("redocly")
+        ours_stats = ours.stats if ours is not None and ours.ok else None
+        peer_stats = peer.stats if peer is not None and peer.ok else None
+        peak = ours.peak_rss_mb if ours is not None else None
+        rows.append(
+            {
+                "case": case,
+                "apigov_s": ours_stats.median if ours_stats else None,
+                "redocly_s": peer_stats.median if peer_stats else None,
+                "ratio": peer.ratio_to(ours) if peer is not None else None,
+                "apigov_peak_mb": peak,
+                "start_up_peak_mb": start_up_mb,
+                "input_mb": inputs[case],
+                "memory_per_input": (peak - start_up_mb) / inputs[case] if peak else None,
+                "apigov_cpu_s": cpu.get(case, {}).get("apigov"),
+                "redocly_cpu_s": cpu.get(case, {}).get("redocly"),
+            }
+        )
+    return rows
+
+
+def format_summary(rows: Sequence[dict[str, Any]]) -> str:
+    def number(value: float | None, unit: str = "", digits: int = 2) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+    lines = [
+        f"summary (goals: redocly / apigov >= {SPEED_GOAL:.0f}x; "
+        f"(peak - start-up peak) / input < {MEMORY_GOAL:.0f}x)",
+        "case          apigov s  redocly s   ratio  peak MB  start-up MB  input MB  memory/input"
+        "  CPU s (apigov / redocly)",
+    ]
+    for row in rows:
+        lines.append(
+            f"{row['case']:<12}  {number(row['apigov_s']):>8}  {number(row['redocly_s']):>9}  "
+            f"{number(row['ratio'], 'x'):>6}  {number(row['apigov_peak_mb'], digits=1):>7}  "
+            f"{number(row['start_up_peak_mb'], digits=1):>11}  {number(row['input_mb']):>8}  "
+            f"{number(row['memory_per_input'], 'x', 1):>12}  "
+            f"{number(row['apigov_cpu_s'])} / {number(row['redocly_cpu_s'])}"
+        )
+    lines.append(
+        "ratio: medians of wall time, same round-robin; CPU s: the least user + system time of "
+        f"{CPU_RUNS} more runs each (node's redocly uses several threads: CPU above wall)"
+    )
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -327,10 +444,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     benches: list[BenchResult] = []
     engine: dict[str, Any] = {}
+    inputs: dict[str, float] = {}
+    cpu: dict[str, dict[str, float | None]] = {}
     for case in args.cases:
         if case in ("scaling", "one-change"):
             continue
         base, head = prepare_pair(case, CASES[case])
+        inputs[case] = (base.stat().st_size + head.stat().st_size) / 1e6
         engine[case] = engine_seconds(base, head)
         say(f"== {case}: engine {engine[case]}")
         bench = run_benchmark(
@@ -343,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(format_table(bench), flush=True)
         benches.append(bench)
+        tools = tools_for(base, head, args.peer_timeout)
+        cpu[case] = {tool.name: cpu_seconds(tool, CPU_RUNS) for tool in tools}
     if "one-change" in args.cases:
         # No peer run: this case shows what the engine's skipping of unchanged parts buys.
         base, head = one_change_pair(CASES["openai"])
@@ -360,8 +482,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"load {figures['load']:.3f} s"
             )
         engine["scaling"] = rows
-    path = save_results("diff", benches, extra={"engine": engine})
+    rows = summary_rows(benches, inputs, start_up_peak_mb(), cpu) if benches else []
+    path = save_results("diff", benches, extra={"engine": engine, "summary": rows})
     print(json.dumps(engine, indent=2))
+    if rows:
+        print(format_summary(rows), flush=True)
     say(f"results: {path}")
     return 0
 

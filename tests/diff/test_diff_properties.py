@@ -53,7 +53,17 @@ def object_schemas(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def api(schema: dict[str, Any]) -> dict[str, Any]:
+    # The schema in a JSON body, a JSON response and a query parameter (`?filter[id]=1`), where
+    # values travel as text and are compared as such.
+    filter_param = {
+        "name": "filter",
+        "in": "query",
+        "style": "deepObject",
+        "explode": True,
+        "schema": copy.deepcopy(schema),
+    }
     op = operation(
+        parameters=[filter_param],
         requestBody={"content": {"application/json": {"schema": copy.deepcopy(schema)}}},
         responses={"200": ok_response(copy.deepcopy(schema))},
     )
@@ -67,7 +77,11 @@ def mutated(draw: st.DrawFn, schema: dict[str, Any]) -> dict[str, Any]:
     properties = changed["properties"]
     name = draw(st.sampled_from(sorted(properties)))
     target = properties[name]
-    choice = draw(st.sampled_from(["required", "drop", "add", "nullable", "bound", "type"]))
+    choice = draw(
+        st.sampled_from(["required", "drop", "add", "nullable", "bound", "type", "enum", "format"])
+    )
+    if choice in ("enum", "format") and target["type"] != "string":
+        choice = "nullable"  # enum values and formats here are strings'
     if choice == "required":
         required = set(changed.get("required", []))
         required ^= {name}
@@ -83,6 +97,17 @@ def mutated(draw: st.DrawFn, schema: dict[str, Any]) -> dict[str, Any]:
     elif choice == "add":
         fresh = f"extra_{draw(st.integers(0, 3))}"
         properties[fresh] = {"type": "string"}
+    elif choice == "enum":
+        values = target.get("enum")
+        if values is None:
+            target["enum"] = ["a", "b"]
+        elif len(values) > 1:
+            values.pop()
+        else:
+            values.append("z" if values[0] != "z" else "y")
+    elif choice == "format":
+        if target.pop("format", None) is None:
+            target["format"] = "uuid"
     elif choice == "nullable":
         if target.pop("nullable", None) is None:
             target["nullable"] = True

@@ -4,6 +4,7 @@ registry, declared once. Light on purpose (typer only): commands outside the reg
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -25,7 +26,10 @@ REGISTRY_TOKEN_OPTION = "--registry-token"
 
 def _remember_registry_token(_: typer.Context, __: Any, value: str | None) -> None:
     # Called on every parse, given or not, so one process running several commands (tests,
-    # the pytest plugin) never carries a token from one into the next.
+    # the pytest plugin) never carries a token from one into the next. Without a token and with
+    # the registry never opened there is nothing to reset: the registry is not imported for it.
+    if value is None and "apigov.registry.open" not in sys.modules:
+        return
     from apigov.registry.open import option_token
 
     option_token.set(value)

@@ -176,9 +176,17 @@ def _bound_family(keyword: str, name: str, low: int, high: int, upper: bool) -> 
 
 S: Json = {"type": "string"}
 OBJ_AB: Json = {"type": "object", "properties": {"a": S, "b": S}}
+# Discriminator mappings (name -> schema reference; the examples need not resolve them).
+_MAP_X: Json = {"x": "#/components/schemas/X"}
+_MAP_XY: Json = {**_MAP_X, "y": "#/components/schemas/Y"}
+_MAP_X2: Json = {"x": "#/components/schemas/X2"}
 
 SCHEMA_ACTIONS: list[SchemaAction] = [
-    SchemaAction("type-changed", E, E, "the type changed", S, {"type": "boolean"}),
+    # integer to boolean, not string to boolean: parameters and headers travel as text, where
+    # a string accepts the text of a boolean (so that is a narrowing there).
+    SchemaAction(
+        "type-changed", E, E, "the type changed", {"type": "integer"}, {"type": "boolean"}
+    ),
     SchemaAction(
         "type-widened",
         I,
@@ -380,6 +388,15 @@ SCHEMA_ACTIONS: list[SchemaAction] = [
         {"oneOf": [S]},
     ),
     SchemaAction(
+        "one-of-became-ambiguous",
+        E,
+        W,
+        "a `oneOf` alternative was added that may match the values of another one "
+        "(oneOf rejects a value matching two)",
+        {"oneOf": [S]},
+        {"oneOf": [S, {**S, "maxLength": 5}]},
+    ),
+    SchemaAction(
         "any-of-added",
         I,
         E,
@@ -418,6 +435,32 @@ SCHEMA_ACTIONS: list[SchemaAction] = [
         "the discriminator's `propertyName` changed",
         {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "a"}},
         {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "b"}},
+    ),
+    SchemaAction(
+        "discriminator-mapping-added",
+        I,
+        W,
+        "a name was added to the discriminator's `mapping` (clients may not know it)",
+        {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "a", "mapping": _MAP_X}},
+        {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "a", "mapping": _MAP_XY}},
+    ),
+    SchemaAction(
+        "discriminator-mapping-removed",
+        W,
+        I,
+        "a name was removed from the discriminator's `mapping` (values using it are refused "
+        "unless a schema has that name)",
+        {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "a", "mapping": _MAP_XY}},
+        {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "a", "mapping": _MAP_X}},
+    ),
+    SchemaAction(
+        "discriminator-mapping-changed",
+        W,
+        W,
+        "a discriminator name now maps to another schema (whose differences are reported "
+        "with the alternatives)",
+        {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "a", "mapping": _MAP_X}},
+        {"oneOf": [OBJ_AB], "discriminator": {"propertyName": "a", "mapping": _MAP_X2}},
     ),
     SchemaAction(
         "became-deprecated",
@@ -478,6 +521,27 @@ def _opaque_family(keyword: str, family: str, first: Any, second: Any) -> list[S
         SchemaAction(f"{family}-added", E, I, f"`{keyword}` was added", base, {keyword: first}),
         SchemaAction(f"{family}-removed", I, E, f"`{keyword}` was removed", {keyword: first}, base),
     ]
+    if keyword == "x-extensible-enum":
+        # A list of the values known today, open to others: compared value by value.
+        return [
+            *actions,
+            SchemaAction(
+                f"{family}-value-added",
+                I,
+                I,
+                f"a value was added to `{keyword}` (clients must accept unknown values anyway)",
+                {keyword: second},
+                {keyword: first},
+            ),
+            SchemaAction(
+                f"{family}-value-removed",
+                E,
+                I,
+                f"a value was removed from `{keyword}`",
+                {keyword: first},
+                {keyword: second},
+            ),
+        ]
     if not (keyword in NESTED_SCHEMA_KEYWORDS and isinstance(first, dict)):
         # `then`/`else` under the same `if` are compared keyword by keyword: they change as a
         # whole when the condition changes too.
@@ -561,6 +625,17 @@ _PROPERTY_ACTIONS: list[tuple[str, Level, Level, str, Json, Json]] = [
         "a property is no longer required",
         {**OBJ_AB, "required": ["b"]},
         OBJ_AB,
+    ),
+    (
+        "property-removed-after-sunset",
+        I,
+        I,
+        "a deprecated property was removed after its `x-sunset` date",
+        {
+            "type": "object",
+            "properties": {"a": S, "b": {**S, "deprecated": True, "x-sunset": "2000-01-01"}},
+        },
+        {"type": "object", "properties": {"a": S}},
     ),
     (
         "property-became-read-only",
@@ -809,9 +884,30 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
             f"request-{where}-parameter-deprecated",
             I,
             "deprecation",
-            f"a {where} parameter was deprecated",
+            f"a {where} parameter was deprecated, with a sunset date",
+            *_op_pair({"parameters": [param]}, {"parameters": [{**param, **deprecated_future}]}),
+        )
+        yield (
+            f"request-{where}-parameter-deprecated-without-sunset",
+            W,
+            "deprecation",
+            f"a {where} parameter was deprecated without an `x-sunset` date",
             *_op_pair({"parameters": [param]}, {"parameters": [{**param, "deprecated": True}]}),
         )
+        yield (
+            f"request-{where}-parameter-reactivated",
+            I,
+            "deprecation",
+            f"a {where} parameter is no longer deprecated",
+            *_op_pair({"parameters": [{**param, "deprecated": True}]}, {"parameters": [param]}),
+        )
+    yield (
+        "request-parameter-removed-after-sunset",
+        I,
+        "deprecation",
+        "a deprecated query, header or cookie parameter was removed after its `x-sunset` date",
+        *_op_pair({"parameters": [{**_PARAM, **deprecated_past}]}, {}),
+    )
     yield (
         "request-path-parameter-removed",
         E,
@@ -888,7 +984,37 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
         "the request body no longer accepts a media type",
         *_op_pair({"requestBody": xml_body}, {"requestBody": _BODY}),
     )
+    no_schema: Json = {"content": {"application/json": {}}}
+    yield (
+        "request-body-media-type-schema-added",
+        E,
+        "request body",
+        "a media type of the request body got a schema (it accepted any content before)",
+        *_op_pair({"requestBody": no_schema}, {"requestBody": _BODY}),
+    )
+    yield (
+        "request-body-media-type-schema-removed",
+        I,
+        "request body",
+        "a media type of the request body lost its schema (it accepts any content)",
+        *_op_pair({"requestBody": _BODY}, {"requestBody": no_schema}),
+    )
     # Responses.
+    any_ok = {"responses": {"200": {"description": "ok", **no_schema}}}
+    yield (
+        "response-media-type-schema-added",
+        I,
+        "responses",
+        "a response media type got a schema (clients learn what they receive)",
+        *_op_pair(any_ok, {"responses": {"200": ok_response(S)}}),
+    )
+    yield (
+        "response-media-type-schema-removed",
+        W,
+        "responses",
+        "a response media type lost its schema (it may now hold anything)",
+        *_op_pair({"responses": {"200": ok_response(S)}}, any_ok),
+    )
     for kind, code in (("success", "201"), ("non-success", "404")):
         with_code = {"responses": {"200": ok_response(), code: ok_response()}}
         yield (
@@ -1113,6 +1239,24 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
         document({}, components=copy.deepcopy(schemes)),
         document({}, components=moved),
     )
+    more_scopes = copy.deepcopy(schemes)
+    more_scopes["securitySchemes"]["oauth"]["flows"]["clientCredentials"]["scopes"]["admin"] = "a"
+    yield (
+        "security-scheme-oauth-scope-added",
+        I,
+        "security",
+        "an OAuth flow defines another scope",
+        document({}, components=copy.deepcopy(schemes)),
+        document({}, components=more_scopes),
+    )
+    yield (
+        "security-scheme-oauth-scope-removed",
+        W,
+        "security",
+        "an OAuth flow no longer defines a scope (clients asking for it get no token)",
+        document({}, components=more_scopes),
+        document({}, components=copy.deepcopy(schemes)),
+    )
     # Webhooks (3.1) and callbacks.
     hook = {"orderCreated": {"post": operation()}}
     yield (
@@ -1166,6 +1310,22 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
             {}, servers=[{"url": "https://a.example.test"}, {"url": "https://b.example.test"}]
         ),
         document({}, servers=[{"url": "https://a.example.test"}]),
+    )
+    one_server = [{"url": "https://a.example.test"}]
+    two_servers = [*one_server, {"url": "https://b.example.test"}]
+    yield (
+        "operation-server-added",
+        I,
+        "servers",
+        "an operation (or its path) is served at another server URL",
+        *_op_pair({"servers": one_server}, {"servers": two_servers}),
+    )
+    yield (
+        "operation-server-removed",
+        W,
+        "servers",
+        "an operation (or its path) is no longer served at a server URL (clients using it break)",
+        *_op_pair({"servers": two_servers}, {"servers": one_server}),
     )
     breaking_pair = _op_pair({}, {"parameters": [{**_PARAM, "required": True}]})
     yield (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from apigov.findings import Finding, Level, Location
-from apigov.spec.deprecation import sunset_of as sunset_of  # the engine's name for it
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
 

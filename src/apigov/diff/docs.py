@@ -7,8 +7,9 @@ from collections import Counter
 
 from apigov.diff.catalogue import CATALOGUE, SCHEMA_PLACES
 
-# oasdiff's rule catalogue (checker/rules.go at commit 4553c69d, 2026-08-08: 510 rules) by area,
-# with the apigov areas that cover the same ground and what apigov does beyond it there.
+# oasdiff's rule catalogue (checker/rules.go at commit 4553c69d, 2026-08-08: the 509 rows of its
+# rules.tsv) by area, with the apigov areas that cover the same ground and what apigov does
+# beyond it there.
 _OASDIFF_ROWS: list[tuple[str, int, tuple[str, ...], str]] = [
     (
         "Schema",
@@ -18,15 +19,19 @@ _OASDIFF_ROWS: list[tuple[str, int, tuple[str, ...], str]] = [
         "body/property/header), 3.1 keywords (contains, prefixItems, dependent*, if/then/else, "
         "unevaluated*, content*), type widened vs narrowed (integer is a number), exclusive "
         "bounds in both 3.0 and 3.1 forms, readOnly/writeOnly per direction, allOf merged, "
-        "oneOf/anyOf matched by content",
+        "oneOf/anyOf matched by content, a new oneOf alternative overlapping an old one "
+        "(values matching both are rejected), discriminator mappings by name, "
+        "`x-extensible-enum` value by value",
     ),
     (
         "Parameters",
         68,
         ("parameters",),
         "ids per location (path, query, header, cookie); renamed path parameters are the "
-        "same parameter; style/explode with their defaults; parameter schema keywords are "
-        "counted under schemas (`request-parameter-...`)",
+        "same parameter; style/explode with their defaults; schemas compared as the text "
+        "values travel as (number to string widens, a scalar is a one-item array); removal "
+        "after the sunset date; parameter schema keywords are counted under schemas "
+        "(`request-parameter-...`)",
     ),
     (
         "Paths",
@@ -34,19 +39,41 @@ _OASDIFF_ROWS: list[tuple[str, int, tuple[str, ...], str]] = [
         ("paths", "operations"),
         "paths matched with parameter names ignored; removal checked against the sunset date",
     ),
-    ("RequestBody", 10, ("request body",), "media types compared without parameters"),
+    (
+        "RequestBody",
+        10,
+        ("request body",),
+        "media types compared without parameters; a media type gaining or losing its schema",
+    ),
     (
         "Responses + Headers",
         23,
         ("responses",),
-        "status ranges (2XX) cover their codes; header requiredness both ways",
+        "status ranges (2XX) cover their codes; header requiredness both ways; header "
+        "schemas compared as text",
     ),
-    ("Security + Components", 19, ("security",), "alternatives and scopes per operation"),
+    (
+        "Security + Components",
+        19,
+        ("security",),
+        "alternatives and scopes per operation; scopes that OAuth flows define",
+    ),
     ("Info", 3, ("info",), "semver: breaking changes need a new major version"),
     ("Tags", 2, (), "tag ids are counted with operations above"),
-    ("(lifecycle rules)", 0, ("deprecation",), "x-sunset dates, x-stability-level"),
+    (
+        "(lifecycle rules)",
+        0,
+        ("deprecation",),
+        "x-sunset dates, x-stability-level; operations, parameters and properties removed "
+        "after their sunset are expected (info)",
+    ),
     ("(none)", 0, ("webhooks", "callbacks"), "levels seen from the receiving side"),
-    ("(none)", 0, ("servers",), "server URLs added and removed"),
+    (
+        "(none)",
+        0,
+        ("servers",),
+        "server URLs added and removed, per operation where a path item or operation names its own",
+    ),
 ]
 
 
@@ -76,10 +103,10 @@ def render() -> str:
             f"| {area} | {count or '-'} | {', '.join(ours) or '-'} | {mine or '-'} | {further} |"
         )
     lines += [
-        f"| **total** | **510** | | **{len(CATALOGUE)}** | |",
+        f"| **total** | **{sum(row[1] for row in _OASDIFF_ROWS)}** | | **{len(CATALOGUE)}** | |",
         "",
-        "Not yet covered as well as oasdiff: property-level deprecation and sunset checks, "
-        "`x-extensible-enum` semantics (compared whole), per-media-type detail ids.",
+        "Not yet covered as well as oasdiff: properties deprecated without a sunset date, a "
+        "minimum notice before a sunset, per-media-type detail ids.",
         "",
     ]
     for area in sorted(by_area):

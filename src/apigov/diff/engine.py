@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +23,14 @@ from apigov.diff.schemas import (
     Delta,
     Ref,
     SchemaComparer,
+    as_text,
     deref,
     property_path_step,
 )
 from apigov.diff.unchanged import Unchanged
 from apigov.findings import Level
 from apigov.spec import pointer as jp
+from apigov.spec.deprecation import sunset_of
 from apigov.spec.model import ApiSpec
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
@@ -75,18 +77,6 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _sunset(operation: Mapping[str, Any]) -> dt.date | None:
-    raw = operation.get("x-sunset")
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return dt.date.fromisoformat(raw[:10])
-        except ValueError:
-            return None
-    return None
-
-
 def _media_key(name: str) -> str:
     """`application/json; charset=utf-8` serves the same clients as `application/json`."""
     return name.split(";", 1)[0].strip().lower()
@@ -98,7 +88,7 @@ class _Walker:
         self.head = head
         self.today = today
         self.unchanged = Unchanged(base, head)
-        self.schemas = SchemaComparer(base, head, self.unchanged)
+        self.schemas = SchemaComparer(base, head, self.unchanged, today)
         self.changes: list[Change] = []
         # Inside webhooks and callbacks the API sends the request and its users answer it.
         self.reversed_roles = False
@@ -209,11 +199,13 @@ class _Walker:
         label: str,
         operation: str | None,
         site: str,
+        text: bool = False,
     ) -> None:
-        """`site` is the schema's logical pointer in the operation (see `Change.touched`)."""
+        """`site` is the schema's logical pointer in the operation (see `Change.touched`);
+        `text`: the values travel as text (parameters and headers, see `as_text`)."""
         b_ref = self.schemas.deref(self.base, Ref(b_node, b_at.pointer, b_at.source))
         h_ref = self.schemas.deref(self.head, Ref(h_node, h_at.pointer, h_at.source))
-        deltas = self.schemas.compare(b_ref, h_ref, direction)
+        deltas = self.schemas.compare(b_ref, h_ref, as_text(direction) if text else direction)
         if deltas:
             self.emit_deltas(deltas, place, direction, label, operation, site)
 
@@ -347,7 +339,7 @@ class _Walker:
     def operation_removed(self, path: str, method: str, op_ref: Ref, whole_path: bool) -> None:
         label = f"{method.upper()} {path}"
         op: dict[str, Any] = op_ref.node
-        sunset = _sunset(op)
+        sunset = sunset_of(op)
         if op.get("deprecated") is True and sunset is not None:
             if sunset <= self.today:
                 change_id, why = "operation-removed-after-sunset", f"after its sunset {sunset}"
@@ -410,6 +402,7 @@ class _Walker:
             )
         with self.at("security"):
             self.operation_security(label, b_op, b_at, h_op, h_at)
+        self.operation_servers(label, b_item, b_op, b_at, h_item, h_op, h_at)
         self.callbacks(label, b_op, b_at, h_op, h_at)
 
     def lifecycle(
@@ -417,7 +410,7 @@ class _Walker:
     ) -> None:
         b_dep, h_dep = b_op.get("deprecated") is True, h_op.get("deprecated") is True
         if h_dep and not b_dep:
-            sunset = _sunset(h_op)
+            sunset = sunset_of(h_op)
             if sunset is None:
                 self.emit(
                     "operation-deprecated-without-sunset",
@@ -438,10 +431,10 @@ class _Walker:
             self.emit(
                 "operation-reactivated", f"{label} is no longer deprecated", label, b_at, h_at
             )
-        elif b_dep and h_dep and _sunset(b_op) != _sunset(h_op) and _sunset(b_op) is not None:
+        elif b_dep and h_dep and sunset_of(b_op) != sunset_of(h_op) and sunset_of(b_op) is not None:
             self.emit(
                 "operation-sunset-changed",
-                f"{label} sunset changed from {_sunset(b_op)} to {_sunset(h_op)}",
+                f"{label} sunset changed from {sunset_of(b_op)} to {sunset_of(h_op)}",
                 label,
                 b_at,
                 h_at,
@@ -523,7 +516,23 @@ class _Walker:
             name = str(b_param.get("name"))
             found = h_params.get(key)
             if found is None:
-                if where in ("path", "query", "header", "cookie"):
+                sunset = sunset_of(b_param)
+                if (
+                    where in ("query", "header", "cookie")
+                    and b_param.get("deprecated") is True
+                    and sunset is not None
+                    and sunset <= self.today
+                ):
+                    # Announced and past its date, like an operation removed after its sunset.
+                    with self.at("parameters", where, name):
+                        self.emit(
+                            "request-parameter-removed-after-sunset",
+                            f"{where} parameter {name!r} removed after its sunset {sunset}",
+                            label,
+                            b_at,
+                            None,
+                        )
+                elif where in ("path", "query", "header", "cookie"):
                     with self.at("parameters", where, name):
                         self.emit(
                             f"request-{where}-parameter-removed",
@@ -594,8 +603,35 @@ class _Walker:
             and b.get("deprecated") is not True
             and where in _DEFAULT_STYLE
         ):
+            sunset = sunset_of(h)
+            if sunset is None:
+                # Like an operation: clients are told it goes, not when.
+                self.emit(
+                    f"request-{where}-parameter-deprecated-without-sunset",
+                    f"{what} deprecated without an x-sunset date",
+                    label,
+                    b_at,
+                    h_at,
+                )
+            else:
+                self.emit(
+                    f"request-{where}-parameter-deprecated",
+                    f"{what} deprecated, sunset {sunset}",
+                    label,
+                    b_at,
+                    h_at,
+                )
+        elif (
+            b.get("deprecated") is True
+            and h.get("deprecated") is not True
+            and where in _DEFAULT_STYLE
+        ):
             self.emit(
-                f"request-{where}-parameter-deprecated", f"{what} deprecated", label, b_at, h_at
+                f"request-{where}-parameter-reactivated",
+                f"{what} is no longer deprecated",
+                label,
+                b_at,
+                h_at,
             )
         b_schema, b_schema_at = _parameter_schema(b, b_at)
         h_schema, h_schema_at = _parameter_schema(h, h_at)
@@ -610,6 +646,8 @@ class _Walker:
                 what,
                 label,
                 jp.child(self.scope or "", "schema"),
+                # A parameter with `content` carries that media type (JSON), not plain text.
+                text="schema" in b and "schema" in h,
             )
 
     # ---- bodies ---------------------------------------------------------------------------------
@@ -689,7 +727,18 @@ class _Walker:
             seen.add(h_name)
             h_media_at = Place(jp.child(h_at, h_name), h_owner.source)
             b_media, h_media = _as_dict(b_media), _as_dict(h_content[h_name])
-            if "schema" in b_media and "schema" in h_media:
+            if ("schema" in b_media) != ("schema" in h_media):
+                # No schema: any content. A schema where there was none constrains it.
+                action = "added" if "schema" in h_media else "removed"
+                with self.at("content", h_name):
+                    self.emit(
+                        f"{prefix}-media-type-schema-{action}",
+                        f"{what} media type {h_name} schema {action}",
+                        label,
+                        b_media_at,
+                        h_media_at,
+                    )
+            elif "schema" in b_media:
                 self.compare_schema(
                     b_media["schema"],
                     Place(jp.child(b_media_at.pointer, "schema"), b_owner.source),
@@ -838,6 +887,7 @@ class _Walker:
                 f"{what} header {h_name}",
                 label,
                 jp.child(self.scope or "", "schema"),
+                text=True,
             )
 
     # ---- security -------------------------------------------------------------------------------
@@ -952,6 +1002,20 @@ class _Walker:
                 self.emit(
                     "security-scheme-oauth-url-changed", message, None, b_ref.place, h_ref.place
                 )
+            b_scopes, h_scopes = _flow_scopes(b), _flow_scopes(h)
+            for action, scopes in (
+                ("added", h_scopes - b_scopes),
+                ("removed", b_scopes - h_scopes),
+            ):
+                for flow, scope in sorted(scopes):
+                    message = f"security scheme {name!r} {flow} flow scope {scope!r} {action}"
+                    self.emit(
+                        f"security-scheme-oauth-scope-{action}",
+                        message,
+                        None,
+                        b_ref.place,
+                        h_ref.place,
+                    )
         for name in h_schemes:
             if name not in b_schemes:
                 place = Place(jp.child(at, name))
@@ -960,6 +1024,33 @@ class _Walker:
                 )
 
     # ---- servers and version --------------------------------------------------------------------
+
+    def operation_servers(
+        self,
+        label: str,
+        b_item: Ref,
+        b_op: dict[str, Any],
+        b_at: Place,
+        h_item: Ref,
+        h_op: dict[str, Any],
+        h_at: Place,
+    ) -> None:
+        """Servers an operation or its path item names instead of the document's.
+
+        Operations using the document's servers on both sides are covered by `servers`,
+        reported once rather than once per operation."""
+        b_own = b_op.get("servers") or _as_dict(b_item.node).get("servers")
+        h_own = h_op.get("servers") or _as_dict(h_item.node).get("servers")
+        if b_own is None and h_own is None:
+            return
+        b_urls = _server_urls(b_own if b_own is not None else self.base.document.get("servers"))
+        h_urls = _server_urls(h_own if h_own is not None else self.head.document.get("servers"))
+        for url in h_urls:
+            if url not in b_urls:
+                self.emit("operation-server-added", f"server {url} added", label, b_at, h_at)
+        for url in b_urls:
+            if url not in h_urls:
+                self.emit("operation-server-removed", f"server {url} removed", label, b_at, h_at)
 
     def servers(self, b_servers: Any, h_servers: Any) -> None:
         b_urls = _server_urls(b_servers)
@@ -1071,6 +1162,15 @@ def _flow_urls(scheme: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
         )
         for name, flow in flows.items()
     )
+
+
+def _flow_scopes(scheme: dict[str, Any]) -> set[tuple[str, str]]:
+    """(flow, scope) for every scope an OAuth scheme's flows define."""
+    return {
+        (str(flow_name), str(scope))
+        for flow_name, flow in _as_dict(scheme.get("flows")).items()
+        for scope in _as_dict(_as_dict(flow).get("scopes"))
+    }
 
 
 def _server_urls(value: Any) -> list[str]:

@@ -8,6 +8,7 @@ into `Change`s once per place the schema is used, adding the operation and the i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +20,25 @@ from apigov.diff.catalogue import OPAQUE_KEYWORDS
 from apigov.diff.changes import Place
 from apigov.diff.unchanged import Unchanged
 from apigov.spec import pointer as jp
+from apigov.spec.deprecation import sunset_of
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
 
 REQUEST, RESPONSE = "request", "response"
+# Parameters and headers travel as text: the receiver parses what the sender wrote by the
+# schema, so a `string` accepts the text of any scalar and an array accepts a single value as a
+# one-item array. `as_text(direction)` compares them that way (a direction of its own, so the
+# memo keeps the two readings apart).
+_TEXT = "-text"
+_SCALARS = frozenset({"string", "number", "integer", "boolean"})
+
+
+def as_text(direction: str) -> str:
+    return direction + _TEXT
+
+
+def _is_request(direction: str) -> bool:
+    return direction in (REQUEST, REQUEST + _TEXT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,9 +269,12 @@ def _types(keywords: Mapping[str, Any]) -> tuple[frozenset[str] | None, bool]:
     return (frozenset(types) if types is not None else None), nullable
 
 
-def _covers(wide: frozenset[str], narrow: frozenset[str]) -> bool:
-    """Every value of a `narrow` type is a value of a `wide` type (integer is a number)."""
+def _covers(wide: frozenset[str], narrow: frozenset[str], text: bool = False) -> bool:
+    """Every value of a `narrow` type is a value of a `wide` type (integer is a number; as
+    text, a string is also the text of any scalar)."""
     expanded = set(wide) | ({"integer"} if "number" in wide else set())
+    if text and "string" in wide:
+        expanded |= _SCALARS
     return narrow <= expanded
 
 
@@ -288,12 +307,26 @@ def _fingerprint(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+def _text_fingerprint(value: Any) -> bytes:
+    """A value as it is written in a parameter or header: a string as itself, a number or
+    boolean as its JSON text (so `1` and `"1"`, `true` and `"true"` are one value)."""
+    return value.encode() if isinstance(value, str) else _fingerprint(value)
+
+
 class SchemaComparer:
     """Compares schemas of a base and a head spec; one instance per diff, memo shared."""
 
-    def __init__(self, base: ApiSpec, head: ApiSpec, unchanged: Unchanged | None = None) -> None:
+    def __init__(
+        self,
+        base: ApiSpec,
+        head: ApiSpec,
+        unchanged: Unchanged | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         self.base = base
         self.head = head
+        # For properties removed after their `x-sunset` date (None: no date has passed).
+        self.today = today
         self.unchanged = unchanged or Unchanged(base, head)
         self._memo: dict[tuple[int, int, str], list[Delta]] = {}
         self._active: set[tuple[int, int, str]] = set()
@@ -407,11 +440,16 @@ class SchemaComparer:
         bk, hk = b.keywords, h.keywords
         b_types, b_null = _types(bk)
         h_types, h_null = _types(hk)
+        text = direction.endswith(_TEXT)
+        if text:
+            one_item = self._one_item_array(b, h, b_types, h_types, direction)
+            if one_item is not None:
+                return one_item
         if b_types is not None and h_types is not None and b_types != h_types:
             shown = f"type changed from {'/'.join(sorted(b_types))} to {'/'.join(sorted(h_types))}"
-            if _covers(h_types, b_types):
+            if _covers(h_types, b_types, text):
                 add("type-widened", shown)
-            elif _covers(b_types, h_types):
+            elif _covers(b_types, h_types, text):
                 add("type-narrowed", shown)
             else:
                 add("type-changed", shown)
@@ -421,11 +459,19 @@ class SchemaComparer:
         self._keyword(out, bk, hk, "const", bp, hp)
         self._pattern(out, bk.get("pattern"), hk.get("pattern"), bp, hp)
         self._keyword(out, bk, hk, "multipleOf", bp, hp, family="multiple-of")
-        self._enum(out, bk.get("enum"), hk.get("enum"), bp, hp)
+        self._enum(out, bk.get("enum"), hk.get("enum"), bp, hp, text)
         for keyword, (family, _, _) in OPAQUE_KEYWORDS.items():
             b_value, h_value = bk.get(keyword), hk.get(keyword)
             if keyword == "prefixItems":
                 self._prefix_items(out, b, h, direction)
+                continue
+            if (
+                keyword == "x-extensible-enum"
+                and isinstance(b_value, list)
+                and isinstance(h_value, list)
+            ):
+                # Known values, not a closed list: compared value by value like `enum`.
+                self._enum(out, b_value, h_value, bp, hp, text, family=keyword)
                 continue
             if (keyword in _NESTED or (keyword in _CONDITIONAL and _same_condition(bk, hk))) and (
                 isinstance(b_value, dict) and isinstance(h_value, dict)
@@ -486,8 +532,48 @@ class SchemaComparer:
         self._additional(out, b, h, direction)
         if b.items is not None and h.items is not None:
             out.extend(d.under("[]") for d in self.compare(b.items, h.items, direction))
-        self._alternatives(out, "one-of", b.one_of, h.one_of, direction, bp, hp)
+        # A discriminator picks the alternative by name: values then never match two of them.
+        picked = "discriminator" in hk
+        self._alternatives(out, "one-of", b.one_of, h.one_of, direction, bp, hp, picked)
         self._alternatives(out, "any-of", b.any_of, h.any_of, direction, bp, hp)
+        return out
+
+    def _one_item_array(
+        self,
+        b: Merged,
+        h: Merged,
+        b_types: frozenset[str] | None,
+        h_types: frozenset[str] | None,
+        direction: str,
+    ) -> list[Delta] | None:
+        """A scalar parameter that became an array of them (or the reverse), read as text.
+
+        `?token=a` is a valid one-item array in every serialisation style, so a scalar that
+        became an array is a widening, and the scalar is compared with the array's items.
+        None when the pair is not a scalar and an array.
+        """
+        if b_types is None or h_types is None:
+            return None
+        if b_types <= _SCALARS and h_types == {"array"} and h.items is not None:
+            action, scalar, items = "type-widened", b.ref, h.items
+            min_items: Any = h.keywords.get("minItems")
+        elif h_types <= _SCALARS and b_types == {"array"} and b.items is not None:
+            action, scalar, items = "type-narrowed", h.ref, b.items
+            min_items = None  # several values are rejected: the narrowing says it all
+        else:
+            return None
+        shown = f"type changed from {'/'.join(sorted(b_types))} to {'/'.join(sorted(h_types))}"
+        out = [
+            Delta(action, (), f"{shown} (one value is a one-item array)", b.ref.place, h.ref.place)
+        ]
+        if min_items is not None and _is_number(min_items) and min_items > 1:
+            detail = f"minItems {min_items} added: a single value is rejected"
+            out.append(Delta("min-items-added", (), detail, b.ref.place, h.ref.place))
+        pair = (scalar, items) if action == "type-widened" else (items, scalar)
+        # A type change of the same way between the scalar and the items is the one above.
+        out.extend(
+            d.under("[]") for d in self.compare(*pair, direction) if d.path or d.action != action
+        )
         return out
 
     # ---- keywords ------------------------------------------------------------------------------
@@ -588,7 +674,15 @@ class SchemaComparer:
         return self.deref(spec, Ref(prefix[index], at, merged.ref.source))
 
     @staticmethod
-    def _enum(out: list[Delta], b_enum: Any, h_enum: Any, bp: Place, hp: Place) -> None:
+    def _enum(
+        out: list[Delta],
+        b_enum: Any,
+        h_enum: Any,
+        bp: Place,
+        hp: Place,
+        text: bool = False,
+        family: str = "enum",
+    ) -> None:
         b_list = b_enum if isinstance(b_enum, list) else None
         h_list = h_enum if isinstance(h_enum, list) else None
         if b_list is None and h_list is None:
@@ -599,16 +693,21 @@ class SchemaComparer:
         if h_list is None:
             out.append(Delta("enum-removed", (), "enum restriction removed", bp, hp))
             return
-        b_values = {_fingerprint(v): v for v in b_list}
-        h_values = {_fingerprint(v): v for v in h_list}
+        # As text (parameters, headers), 1 and "1" are the same value on the wire.
+        key = _text_fingerprint if text else _fingerprint
+        b_values = {key(v): v for v in b_list}
+        h_values = {key(v): v for v in h_list}
         added = [h_values[k] for k in h_values if k not in b_values]
         removed = [b_values[k] for k in b_values if k not in h_values]
         if added:
             shown = ", ".join(_show(v) for v in added)
-            out.append(Delta("enum-value-added", (), f"enum value(s) {shown} added", bp, hp))
+            out.append(
+                Delta(f"{family}-value-added", (), f"{family} value(s) {shown} added", bp, hp)
+            )
         if removed:
             shown = ", ".join(_show(v) for v in removed)
-            out.append(Delta("enum-value-removed", (), f"enum value(s) {shown} removed", bp, hp))
+            detail = f"{family} value(s) {shown} removed"
+            out.append(Delta(f"{family}-value-removed", (), detail, bp, hp))
 
     @staticmethod
     def _numeric_bound(
@@ -670,6 +769,8 @@ class SchemaComparer:
         b_name = b.get("propertyName") if isinstance(b, dict) else None
         h_name = h.get("propertyName") if isinstance(h, dict) else None
         if b_name == h_name:
+            if b_name is not None:
+                SchemaComparer._discriminator_mapping(out, b, h, bp, hp)
             return
         if b_name is None:
             out.append(Delta("discriminator-added", (), f"discriminator {h_name!r} added", bp, hp))
@@ -681,6 +782,21 @@ class SchemaComparer:
             detail = f"discriminator property changed from {b_name!r} to {h_name!r}"
             out.append(Delta("discriminator-property-changed", (), detail, bp, hp))
 
+    @staticmethod
+    def _discriminator_mapping(out: list[Delta], b: Any, h: Any, bp: Place, hp: Place) -> None:
+        """The names a discriminator maps to schemas: the values its property may take."""
+        b_map, h_map = b.get("mapping"), h.get("mapping")
+        b_map = b_map if isinstance(b_map, dict) else {}
+        h_map = h_map if isinstance(h_map, dict) else {}
+        added = [name for name in h_map if name not in b_map]
+        removed = [name for name in b_map if name not in h_map]
+        changed = [name for name in b_map if name in h_map and b_map[name] != h_map[name]]
+        for action, names in (("added", added), ("removed", removed), ("changed", changed)):
+            if names:
+                shown = ", ".join(repr(str(n)) for n in names)
+                detail = f"discriminator mapping {shown} {action}"
+                out.append(Delta(f"discriminator-mapping-{action}", (), detail, bp, hp))
+
     # ---- structure ------------------------------------------------------------------------------
 
     @staticmethod
@@ -689,7 +805,7 @@ class SchemaComparer:
         node = ref.node
         if not isinstance(node, dict):
             return True
-        if direction == REQUEST:
+        if _is_request(direction):
             return node.get("readOnly") is not True
         return node.get("writeOnly") is not True
 
@@ -732,7 +848,7 @@ class SchemaComparer:
                 if h_prop is not None:
                     action = (
                         "property-became-read-only"
-                        if direction == REQUEST
+                        if _is_request(direction)
                         else "property-became-write-only"
                     )
                     out.append(
@@ -742,6 +858,19 @@ class SchemaComparer:
                             "became " + action.split("became-")[-1],
                             b_prop.place,
                             h_prop.place,
+                            True,
+                        )
+                    )
+                elif self._past_sunset(b_prop):
+                    # Announced and past its date, like an operation removed after its sunset.
+                    detail = f"removed after its sunset {sunset_of(b_prop.node)}"
+                    out.append(
+                        Delta(
+                            "property-removed-after-sunset",
+                            (name,),
+                            detail,
+                            b_prop.place,
+                            None,
                             True,
                         )
                     )
@@ -771,6 +900,13 @@ class SchemaComparer:
                     )
                 )
 
+    def _past_sunset(self, prop: Ref) -> bool:
+        node = prop.node
+        if self.today is None or not isinstance(node, dict) or node.get("deprecated") is not True:
+            return False
+        sunset = sunset_of(node)
+        return sunset is not None and sunset <= self.today
+
     def _additional(self, out: list[Delta], b: Merged, h: Merged, direction: str) -> None:
         b_add, h_add = b.additional, h.additional
         if (b_add is False) != (h_add is False):
@@ -792,8 +928,12 @@ class SchemaComparer:
         direction: str,
         bp: Place,
         hp: Place,
+        picked: bool = False,
     ) -> None:
-        """Match alternatives by content: identical first, then the closest remaining pairs."""
+        """Match alternatives by content: identical first, then the closest remaining pairs.
+
+        `picked`: a discriminator chooses the alternative (so overlapping ones are no
+        ambiguity)."""
         if not b_alts and not h_alts:
             return
         h_left = list(range(len(h_alts)))
@@ -839,6 +979,132 @@ class SchemaComparer:
             )
         for index in h_left:
             out.append(Delta(f"{family}-added", (), f"{family} alternative {index} added", bp, hp))
+        if family == "one-of" and not picked and h_left:
+            # oneOf rejects a value matching two alternatives: a new alternative that may match
+            # the values of an old one turns those values away. Only old alternatives that were
+            # distinct from the others count: where they already overlapped, the schema was
+            # ambiguous before (a loose oneOf of similar objects) and the new one changes little.
+            distinct = [
+                i
+                for i, alt in enumerate(b_alts)
+                if not any(
+                    self._may_overlap(alt, other, base_only=True)
+                    for j, other in enumerate(b_alts)
+                    if j != i
+                )
+            ]
+            for index in h_left:
+                old = next(
+                    (i for i in distinct if self._may_overlap(b_alts[i], h_alts[index])), None
+                )
+                if old is not None:
+                    detail = (
+                        f"one-of alternative {index} added that may match the values of "
+                        f"alternative {old}: a value matching both is rejected"
+                    )
+                    out.append(Delta("one-of-became-ambiguous", (), detail, bp, hp))
+
+    def _may_overlap(
+        self, b_ref: Ref, h_ref: Ref, depth: int = 0, *, base_only: bool = False
+    ) -> bool:
+        """Whether a value may satisfy both a base and a head schema (two base schemas with
+        `base_only`).
+
+        False only when they provably exclude each other: types with no value in common,
+        `const`/`enum` sets with no value in common, or a property one side requires that
+        the other forbids or constrains to other values (a tag property such as
+        `kind: {const: cat}`). Anything else may overlap.
+        """
+        if depth > 4:
+            return True
+        b = _merge(self.base, b_ref)
+        h = _merge(self.base if base_only else self.head, h_ref)
+        b_types, b_null = _types(b.keywords)
+        h_types, h_null = _types(h.keywords)
+        if b_null and h_null:
+            return True
+        # `type: "null"` reads as "any type, nullable" above; here it allows null alone.
+        b_only_null, h_only_null = _only_null(b.keywords), _only_null(h.keywords)
+        if b_only_null or h_only_null:
+            return (b_only_null or b_types is None) and (h_only_null or h_types is None)
+        if (
+            b_types is not None
+            and h_types is not None
+            and not _widened(b_types) & _widened(h_types)
+        ):
+            return False
+        b_values, h_values = _allowed_values(b.keywords), _allowed_values(h.keywords)
+        if b_values is not None and h_values is not None and not b_values & h_values:
+            return False
+        if (
+            b_types is not None
+            and h_types is not None
+            and _ranges_apart(b.keywords, h.keywords, b_types | h_types)
+        ):
+            return False
+        for name in b.required | h.required:
+            b_prop, h_prop = b.properties.get(name), h.properties.get(name)
+            if b_prop is None and h_prop is None:
+                continue
+            if b_prop is None or h_prop is None:
+                if (b.additional if b_prop is None else h.additional) is False:
+                    return False
+                continue
+            if not self._may_overlap(b_prop, h_prop, depth + 1, base_only=base_only):
+                return False
+        return True
+
+
+def _widened(types: frozenset[str]) -> frozenset[str]:
+    """The types, with integer where number is (every integer is a number)."""
+    return types | {"integer"} if "number" in types else types
+
+
+# (lower, upper) bound keywords and the type whose values they bound.
+_RANGES = (
+    ("minLength", "maxLength", "string"),
+    ("minItems", "maxItems", "array"),
+    ("minProperties", "maxProperties", "object"),
+)
+
+
+def _ranges_apart(b: Mapping[str, Any], h: Mapping[str, Any], types: frozenset[str]) -> bool:
+    """Whether the bounds of two schemas leave no value in common (`maxLength: 3` against
+    `minLength: 4`). Only for values of one kind on both sides (`types`): a bound ignores values
+    of other types."""
+    for low_keyword, high_keyword, kind in _RANGES:
+        if types == {kind}:
+            for upper, lower in ((b, h), (h, b)):
+                high: Any = upper.get(high_keyword)
+                low: Any = lower.get(low_keyword)
+                if _is_number(high) and _is_number(low) and high < low:
+                    return True
+    if types <= {"number", "integer"}:
+        for upper, lower in ((b, h), (h, b)):
+            high = _bound(upper, "maximum", "exclusiveMaximum")
+            low = _bound(lower, "minimum", "exclusiveMinimum")
+            if (
+                high is not None
+                and low is not None
+                and (high[0] < low[0] or (high[0] == low[0] and (high[1] or low[1])))
+            ):
+                return True
+    return False
+
+
+def _only_null(keywords: Mapping[str, Any]) -> bool:
+    raw = keywords.get("type")
+    return raw == "null" or (isinstance(raw, list) and bool(raw) and set(raw) == {"null"})
+
+
+def _allowed_values(keywords: Mapping[str, Any]) -> set[bytes] | None:
+    """The values `const` or `enum` allow (as fingerprints), None when either allows any."""
+    if "const" in keywords:
+        return {_fingerprint(keywords["const"])}
+    enum = keywords.get("enum")
+    if isinstance(enum, list):
+        return {_fingerprint(v) for v in enum}
+    return None
 
 
 # Keywords that say nothing about which values are valid.

@@ -6,60 +6,79 @@ views into the source buffer in a few tens of milliseconds even for multi-megaby
 A pointer is then located by walking the tree along the pointer's tokens and turning the
 address of the key (or value) view back into an offset in the source.
 
-JSON written the way pretty printers write it needs no second parse at all (`_PrettyJson`).
+JSON written the way pretty printers write it needs no second parse at all (`_PrettyJson`),
+and neither does YAML written in block style (`_BlockYaml`): both are located from the parsed
+data and searches of the text, and the tree is only built for what they cannot answer.
 """
 
 from __future__ import annotations
 
-import bisect
-import ctypes
+import functools
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import ryml
+
+if TYPE_CHECKING:
+    import ryml
+
+# rapidyaml and ctypes are imported when a first tree is built: a run whose documents need no
+# line numbers (no findings, or pretty-printed JSON) does not pay for their import (rapidyaml's
+# brings `packaging` and `deprecation` along).
 
 
-class _PyBuffer(ctypes.Structure):
-    _fields_ = [
-        ("buf", ctypes.c_void_p),
-        ("obj", ctypes.py_object),
-        ("len", ctypes.c_ssize_t),
-        ("itemsize", ctypes.c_ssize_t),
-        ("readonly", ctypes.c_int),
-        ("ndim", ctypes.c_int),
-        ("format", ctypes.c_char_p),
-        ("shape", ctypes.c_void_p),
-        ("strides", ctypes.c_void_p),
-        ("suboffsets", ctypes.c_void_p),
-        ("internal", ctypes.c_void_p),
-    ]
+@functools.cache
+def _buffer_address() -> Callable[[Any], int]:
+    """A function giving the memory address of a buffer (rapidyaml hands out read-only
+    memoryviews into the source)."""
+    import ctypes
 
+    class PyBuffer(ctypes.Structure):
+        _fields_ = [
+            ("buf", ctypes.c_void_p),
+            ("obj", ctypes.py_object),
+            ("len", ctypes.c_ssize_t),
+            ("itemsize", ctypes.c_ssize_t),
+            ("readonly", ctypes.c_int),
+            ("ndim", ctypes.c_int),
+            ("format", ctypes.c_char_p),
+            ("shape", ctypes.c_void_p),
+            ("strides", ctypes.c_void_p),
+            ("suboffsets", ctypes.c_void_p),
+            ("internal", ctypes.c_void_p),
+        ]
 
-_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
-_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
-_release_buffer = ctypes.pythonapi.PyBuffer_Release
-_release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
+    get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+    get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(PyBuffer), ctypes.c_int]
+    release_buffer = ctypes.pythonapi.PyBuffer_Release
+    release_buffer.argtypes = [ctypes.POINTER(PyBuffer)]
+
+    def address(buffer: Any) -> int:
+        view = PyBuffer()
+        get_buffer(buffer, ctypes.byref(view), 0)
+        try:
+            return int(view.buf or 0)
+        finally:
+            release_buffer(ctypes.byref(view))
+
+    return address
 
 
 def _address(buffer: Any) -> int:
-    """Memory address of a buffer (rapidyaml hands out read-only memoryviews into the source)."""
-    view = _PyBuffer()
-    _get_buffer(buffer, ctypes.byref(view), 0)
-    try:
-        return int(view.buf or 0)
-    finally:
-        _release_buffer(ctypes.byref(view))
+    return _buffer_address()(buffer)
 
 
 class _Tree:
     """A rapidyaml tree over a private copy of the source, plus its base address."""
 
     def __init__(self, raw: bytes) -> None:
+        import ryml
+
+        self.none = ryml.NONE
         self.buffer = bytearray(raw)
         self.base = _address(self.buffer)
-        self.tree = ryml.parse_in_place(self.buffer)
+        self.tree: ryml.Tree = ryml.parse_in_place(self.buffer)
         self._items: dict[int, list[int]] = {}
 
     def items(self, node: int) -> list[int]:
@@ -69,7 +88,7 @@ class _Tree:
             tree = self.tree
             found = []
             child = tree.first_child(node)
-            while child >= 0 and child != ryml.NONE:
+            while child >= 0 and child != self.none:
                 found.append(child)
                 child = tree.next_sibling(child)
             self._items[node] = found
@@ -113,16 +132,24 @@ class LineMap:
 
     `pretty`, when given, is the document `raw` holds, and `raw` is exactly what orjson's
     pretty printer writes for it (`parse.py` checks that while parsing: `Parsed.layout`):
-    positions are then computed from the data alone.
+    positions are then computed from the data alone. `block`, when given, is the document a
+    YAML `raw` holds: members and items written in block style are found from it and a few
+    scans of the text (`_BlockYaml`), and only what that cannot answer parses `raw` again.
     """
 
-    def __init__(self, raw: bytes, pretty: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        raw: bytes,
+        pretty: dict[str, Any] | None = None,
+        block: dict[str, Any] | None = None,
+    ) -> None:
         self._raw = raw
         self._tree: _Tree | None = None
-        self._known_offsets: list[int] = [0]
-        self._known_lines: list[int] = [0]
+        # _block_lines[i]: the newlines before offset i * _BLOCK, extended as far as asked.
+        self._block_lines: list[int] = [0]
         self._broken = False
         self._pretty = _PrettyJson(raw, pretty) if pretty else None
+        self._block = _BlockYaml(raw, block) if block and _BlockYaml.applies(raw) else None
 
     def position(self, tokens: Sequence[str]) -> tuple[int, int] | None:
         """The position of the deepest node along `tokens` that exists in the source."""
@@ -131,6 +158,10 @@ class LineMap:
                 found = self._pretty.offset(tokens)
             except ValueError:  # the data no longer matches the text (changed since parsing)
                 self._pretty, found = None, _UNKNOWN
+            if found != _UNKNOWN:
+                return None if found is None else self.offset_position(found)
+        if self._block is not None:
+            found = self._block.offset(tokens)
             if found != _UNKNOWN:
                 return None if found is None else self.offset_position(found)
         tree = self._load()
@@ -147,7 +178,7 @@ class LineMap:
         for token in tokens:
             if t.is_map(node):
                 found = t.find_child(node, token.encode("utf-8"))
-                if found < 0 or found == ryml.NONE:
+                if found < 0 or found == tree.none:
                     break
                 node = found
             elif t.is_seq(node):
@@ -179,18 +210,19 @@ class LineMap:
         return self._line_index(line_start) + 1, column
 
     def _line_index(self, offset: int) -> int:
-        """0-based line of an offset, counting newlines from the nearest known offset before it.
+        """0-based line of an offset: newlines counted per block of the source, once, as far
+        as the furthest offset asked for, then only within the offset's own block.
 
-        Findings arrive roughly in document order, so each count scans only the stretch since
-        the previous finding; no table of every line start is built for a 25 MB document.
+        Findings do not arrive in document order (a diff's findings alternate between paths
+        and the schemas they use), so counting from the previous finding rescanned megabytes;
+        a table of every line start would cost a 25 MB document far more than its findings.
         """
-        offsets, lines = self._known_offsets, self._known_lines
-        index = bisect.bisect_right(offsets, offset) - 1
-        line = lines[index] + self._raw.count(b"\n", offsets[index], offset)
-        if offsets[index] != offset:
-            offsets.insert(index + 1, offset)
-            lines.insert(index + 1, line)
-        return line
+        raw, blocks = self._raw, self._block_lines
+        block = offset // _BLOCK
+        while len(blocks) <= block:
+            start = (len(blocks) - 1) * _BLOCK
+            blocks.append(blocks[-1] + raw.count(b"\n", start, start + _BLOCK))
+        return blocks[block] + raw.count(b"\n", block * _BLOCK, offset)
 
     def _load(self) -> _Tree | None:
         if self._tree is None and not self._broken:
@@ -201,6 +233,8 @@ class LineMap:
         return self._tree
 
 
+_BLOCK = 1 << 14
+"""Bytes per entry of `LineMap`'s newline table: a lookup counts at most this many bytes."""
 _UNKNOWN = -1
 """An offset `_PrettyJson` does not model (rare shapes): the rapidyaml tree answers instead."""
 
@@ -313,6 +347,289 @@ class _PrettyJson:
         return found[index]
 
 
+class _BlockYaml:
+    """Offsets in YAML written in block style, found from the parsed data and the text.
+
+    In block style, within the lines of a mapping indented c columns, a line indented exactly c
+    spaces that starts with a member's key and its colon *is* that member: deeper lines are
+    indented more (block scalars and continued scalars included; the parser refused the
+    document otherwise), comments start with `#`, items with `- `. So a member is found with
+    one search of its mapping's lines for the key as written (plain, or quoted without
+    escapes), and its own lines end where the next member (the data says which) starts. The
+    items of a sequence are its lines at its indentation starting with `- `. Anything else on
+    the way down (flow style, anchors, aliases, tags, a key written some other way, an item
+    that is not a plain scalar or a block mapping) returns `_UNKNOWN`: the rapidyaml tree
+    answers that pointer.
+
+    Answers are the tree's: a member is located at its key (a quoted key at its quote); an item
+    at its value, or, for a mapping, at its first key.
+
+    Locating a finding costs a few searches of the text instead of a second parse of the whole
+    document, and no tree (about 4 bytes of tree per byte of YAML) stays in memory.
+    """
+
+    @staticmethod
+    def applies(raw: bytes) -> bool:
+        """Only `\\n` line ends and no byte-order mark: what the searches below assume."""
+        return b"\r" not in raw and not raw.startswith(b"\xef\xbb\xbf")
+
+    def __init__(self, raw: bytes, data: dict[str, Any]) -> None:
+        self.raw = raw
+        self.data = data
+        # id(mapping) -> (mapping, its keys, each key's index, each key's offset once found)
+        self._maps: dict[
+            int, tuple[dict[str, Any], list[str], dict[str, int], list[int | None]]
+        ] = {}
+        # id(sequence) -> (sequence, offsets of its `-`s found so far, where the next search
+        # resumes, end of its lines)
+        self._items: dict[int, tuple[list[Any], list[int], list[int], int]] = {}
+        # offset of a member's key -> what `_below` found for its value
+        self._inside: dict[int, tuple[int, int, int] | None] = {}
+
+    def offset(self, tokens: Sequence[str]) -> int | None:
+        raw = self.raw
+        node: Any = self.data
+        if not node:
+            return _UNKNOWN
+        # The root mapping: its members start lines indented by nothing, anywhere.
+        start, end, indent = 0, len(raw), 0
+        first = self._member(node, next(iter(node)), start, end, indent)
+        if first is None:
+            return _UNKNOWN
+        best: int | None = first[0]  # the root is located at its first key
+        for token in tokens:
+            if isinstance(node, dict):
+                if token not in node:
+                    break
+                if not token:
+                    return _UNKNOWN  # rapidyaml locates an empty key by its value
+                found = self._member(node, token, start, end, indent)
+                if found is None:
+                    return _UNKNOWN
+                best, end = found
+                child = node[token]
+                if not isinstance(child, dict | list):
+                    node = child
+                    continue
+                inside = self._inside.get(best, _NOT_FOUND)
+                if inside is _NOT_FOUND:
+                    inside = self._inside[best] = self._below(best, end)
+                if inside is None:
+                    return _UNKNOWN
+                start, indent, key_indent = inside
+                # A mapping's members are indented deeper than its key; a sequence's `- ` may
+                # sit at its key's own indentation.
+                if indent < key_indent or (isinstance(child, dict) and indent == key_indent):
+                    return _UNKNOWN
+            elif isinstance(node, list):
+                if not (token.isascii() and token.isdigit()) or int(token) >= len(node):
+                    break
+                index = int(token)
+                dash_end = self._item(node, index, start, end, indent)
+                if dash_end is None:
+                    return _UNKNOWN
+                dash, end = dash_end
+                child = node[index]
+                at = dash + 1
+                while raw[at : at + 1] == b" ":
+                    at += 1
+                head = raw[at : at + 1]
+                if isinstance(child, str) and child and head in (b"'", b'"'):
+                    best = at  # the tree points inside the quote; the column is the quote's
+                    node = child
+                    continue
+                if not head or head in b"\n#" or head in _NOT_PLAIN_START:
+                    return _UNKNOWN  # on the next lines, or not plain block content
+                if isinstance(child, dict) and child:
+                    # `- key: value`: the first member on the dash's line, the others below it
+                    # at the same column.
+                    start, indent = at, at - self._line_start(at)
+                    found = self._member(child, next(iter(child)), start, end, indent)
+                    if found is None or found[0] != at:
+                        return _UNKNOWN
+                    best = at
+                elif isinstance(child, list) or child == "" or child is None:
+                    return _UNKNOWN
+                else:
+                    best = at
+                    node = child
+                    continue
+            else:
+                break
+            node = child
+        return best
+
+    def _line_start(self, offset: int) -> int:
+        return self.raw.rfind(b"\n", 0, offset) + 1
+
+    def _below(self, key_at: int, end: int) -> tuple[int, int, int] | None:
+        """Where the lines of a member's value start, their indentation and the key's: below
+        the key (nothing but a comment may follow the key's colon)."""
+        raw = self.raw
+        line_end = raw.find(b"\n", key_at, end)
+        if line_end < 0:
+            return None
+        colon = _key_end(raw, key_at, line_end)
+        if colon is None:
+            return None
+        rest = raw[colon + 1 : line_end].strip()
+        if rest and not rest.startswith(b"#"):
+            return None  # flow style, an anchor, a tag or an alias
+        first = _first_content(raw, line_end + 1, end)
+        if first is None:
+            return None
+        return line_end + 1, first - self._line_start(first), key_at - self._line_start(key_at)
+
+    def _member(
+        self, node: dict[str, Any], key: str, start: int, end: int, indent: int
+    ) -> tuple[int, int] | None:
+        """(offset of `key`, end of its member's lines) in the mapping whose members are
+        indented `indent` spaces in [start, end)."""
+        known = self._maps.get(id(node))
+        if known is None or known[0] is not node:
+            names = list(node)
+            indexes = {name: index for index, name in enumerate(names)}
+            known = (node, names, indexes, [None] * len(names))
+            self._maps[id(node)] = known
+        _, names, indexes, offsets = known
+        index = indexes[key]
+        at = offsets[index]
+        if at is None:
+            # Members are written in the data's order: search from the nearest member before
+            # this one that was found already, so that a large mapping (the paths, the
+            # schemas) is not searched from its start for every member asked for.
+            before = index - 1
+            while before >= 0 and offsets[before] is None:
+                before -= 1
+            from_at = start if before < 0 else offsets[before]
+            assert from_at is not None
+            at = self._find_key(key, from_at, end, indent)
+            if at is None:
+                return None
+            offsets[index] = at
+        if index + 1 == len(offsets):
+            return at, end
+        following = offsets[index + 1]
+        if following is None:
+            following = self._find_key(names[index + 1], at, end, indent)
+            if following is None:
+                return None
+            offsets[index + 1] = following
+        return at, self._line_start(following)
+
+    def _find_key(self, key: str, start: int, end: int, indent: int) -> int | None:
+        """The first line in [start, end) indented `indent` spaces that starts with `key`
+        as written (plain, single- or double-quoted) and its colon; None when there is none."""
+        raw = self.raw
+        text = key.encode("utf-8")
+        if b"\n" in text:
+            return None
+        spellings = []
+        plain = text == text.strip() and b": " not in text and b" #" not in text
+        if text and plain and text[:1] not in _NOT_PLAIN_START:
+            spellings.append(text)
+        spellings.append(b"'" + text.replace(b"'", b"''") + b"'")
+        if b'"' not in text and b"\\" not in text and key.isascii() and key.isprintable():
+            spellings.append(b'"' + text + b'"')
+        margin = b" " * indent
+        line_start = start == 0 or raw[start - 1 : start] == b"\n"
+        # A key is written one way only: two spellings of one key would be a duplicate key,
+        # or, for `200` and `'200'` (an int and a text), keys merged by the parser
+        # (`Parsed.keys_merged`: then no `_BlockYaml` at all). So the first spelling found is
+        # the member; the plain one, the most common, is tried first.
+        for spelling in spellings:
+            needle = b"\n" + margin + spelling + b":"
+            # The region's first member may start it: at a line's start (no newline before it
+            # in the region), or on an item's `- ` line.
+            head = needle[1:] if line_start else spelling + b":"
+            if raw.startswith(head, start) and _ends_key(raw, start + len(head)):
+                return start + indent if line_start else start
+            at = raw.find(needle, start, end)
+            while at >= 0 and not _ends_key(raw, at + len(needle)):
+                at = raw.find(needle, at + 1, end)
+            if at >= 0:
+                return at + 1 + indent
+        return None
+
+    def _item(
+        self, node: list[Any], index: int, start: int, end: int, indent: int
+    ) -> tuple[int, int] | None:
+        """(offset of item `index`'s `-`, end of its lines) in the sequence whose `- ` lines
+        are indented `indent` spaces in [start, end)."""
+        raw = self.raw
+        known = self._items.get(id(node))
+        if known is None or known[0] is not node:
+            known = (node, [], [start], end)
+            self._items[id(node)] = known
+            if raw[start : start + indent + 2] in (b" " * indent + b"- ", b" " * indent + b"-\n"):
+                known[1].append(start + indent)
+        _, dashes, resume, sequence_end = known
+        while len(dashes) <= index + 1 and resume[0] >= 0:
+            found = _next_dash(raw, indent, resume[0], sequence_end)
+            if found is None:
+                resume[0] = -1
+                break
+            dashes.append(found)
+            resume[0] = found + 1
+        if index >= len(dashes):
+            return None
+        item_end = self._line_start(dashes[index + 1]) if index + 1 < len(dashes) else sequence_end
+        return dashes[index], item_end
+
+
+def _next_dash(raw: bytes, indent: int, start: int, end: int) -> int | None:
+    """The offset of the next `-` starting an item line indented `indent` spaces."""
+    needle = b"\n" + b" " * indent + b"-"
+    at = raw.find(needle, start, end)
+    while at >= 0:
+        after = raw[at + len(needle) : at + len(needle) + 1]
+        if after in (b" ", b"\n", b""):
+            return at + 1 + indent
+        at = raw.find(needle, at + 1, end)
+    return None
+
+
+def _ends_key(raw: bytes, colon_after: int) -> bool:
+    """Whether the colon just before `colon_after` ends a key: a space, the line's or the
+    document's end follows it."""
+    return raw[colon_after : colon_after + 1] in (b" ", b"\n", b"")
+
+
+_NOT_FOUND: Any = object()
+# A plain scalar cannot start with these; `_BlockYaml` leaves such items to the tree.
+_NOT_PLAIN_START = b"&*!{}[]|>'\"%@`?,#-"
+
+
+def _first_content(raw: bytes, start: int, end: int) -> int | None:
+    """The first character of the first line in [start, end) holding more than a comment."""
+    at = start
+    while at < end:
+        line_end = raw.find(b"\n", at, end)
+        line_end = end if line_end < 0 else line_end
+        text = raw[at:line_end].lstrip(b" ")
+        if text and not text.startswith(b"#"):
+            return line_end - len(text)
+        at = line_end + 1
+    return None
+
+
+def _key_end(raw: bytes, at: int, line_end: int) -> int | None:
+    """The offset of the colon ending the implicit key that starts at `at`."""
+    first = raw[at : at + 1]
+    if first in (b'"', b"'"):
+        close = raw.find(first, at + 1, line_end)
+        while first == b"'" and close >= 0 and raw[close + 1 : close + 2] == b"'":
+            close = raw.find(first, close + 2, line_end)
+        if close < 0:
+            return None
+        colon = close + 1
+        return colon if raw[colon : colon + 1] == b":" else None
+    colon = raw.find(b":", at, line_end)
+    while colon >= 0 and raw[colon + 1 : colon + 2] not in (b" ", b"\n", b""):
+        colon = raw.find(b":", colon + 1, line_end)
+    return colon if colon >= 0 else None
+
+
 _CHILD_LINES: dict[int, re.Pattern[bytes]] = {}
 
 
@@ -338,7 +655,7 @@ def find_duplicate_key(raw: bytes) -> tuple[str, int, int] | None:
             continue
         seen: dict[bytes, int] = {}
         child = t.first_child(node)
-        while child >= 0 and child != ryml.NONE:
+        while child >= 0 and child != tree.none:
             if t.has_key(child):
                 key = bytes(t.key(child))
                 if key in seen:

@@ -29,7 +29,6 @@ from apigov.spec.parse import Parsed, parse_bytes
 from apigov.spec.sources import (
     GitLocation,
     Source,
-    digest,
     display_name,
     git_top,
     parse_git_target,
@@ -54,7 +53,7 @@ class Loader:
     def __init__(self, limits: Limits = DEFAULT_LIMITS, root: Path | None = None) -> None:
         self.limits = limits
         self.root = root.resolve() if root is not None else None
-        self._parsed_by_hash: dict[str, Parsed] = {}
+        self._parsed_by_content: dict[bytes, Parsed] = {}
         self._sources: dict[str, Source] = {}
         self._documents: dict[str, Document] = {}
         self._git: dict[str, GitLocation] = {}
@@ -148,12 +147,13 @@ class Loader:
         return self._parse(url, url, read_url(url, self.limits))
 
     def _parse(self, key: str, name: str, raw: bytes) -> Source:
-        sha = digest(raw)
-        parsed = self._parsed_by_hash.get(sha)
+        # Keyed by the content itself: equal bytes are equal content, with no digest to compute
+        # (the bytes are kept by their `Source` anyway).
+        parsed = self._parsed_by_content.get(raw)
         if parsed is None:
             parsed = parse_bytes(raw, name, self.limits)
-            self._parsed_by_hash[sha] = parsed
-        source = Source(key=key, name=name, raw=raw, parsed=parsed, sha256=sha)
+            self._parsed_by_content[raw] = parsed
+        source = Source(key=key, name=name, raw=raw, parsed=parsed)
         if key != "-":
             self._sources[key] = source
         return source

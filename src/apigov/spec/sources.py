@@ -7,7 +7,6 @@ read from `main:contracts/orders/openapi.yaml` reads its `../_shared/x.yaml` fro
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import stat
@@ -36,18 +35,29 @@ class Source:
     """What findings show: a path relative to the working directory where possible."""
     raw: bytes
     parsed: Parsed
-    sha256: str
     _lines: LineMap | None = field(default=None, repr=False)
+    _sha256: str | None = field(default=None, repr=False)
 
     @property
     def data(self) -> dict[str, Any]:
         return self.parsed.data
 
+    @property
+    def sha256(self) -> str:
+        """The content's SHA-256 (hex), computed when first asked for: a diff or a lint never
+        asks, and would pay for hashlib's import and a hash of every byte it reads."""
+        if self._sha256 is None:
+            self._sha256 = digest(self.raw)
+        return self._sha256
+
     def position(self, pointer: str) -> tuple[int, int] | None:
         if self._lines is None:
-            # JSON laid out as pretty printers write it is located from its data alone.
+            # JSON laid out as pretty printers write it is located from its data alone, YAML
+            # from its data and the text (block style; anything else parses it again).
             pretty = self.parsed.data if self.parsed.layout == "indent2" else None
-            self._lines = LineMap(self.raw, pretty)
+            yaml = self.parsed.format == "yaml" and not self.parsed.keys_merged
+            block = self.parsed.data if yaml else None
+            self._lines = LineMap(self.raw, pretty, block)
         try:
             tokens = jp.split(pointer)
         except ValueError:
@@ -71,6 +81,8 @@ def display_name(path: Path | str) -> str:
 
 
 def digest(raw: bytes) -> str:
+    import hashlib  # only for a digest asked for: its import loads OpenSSL
+
     return hashlib.sha256(raw).hexdigest()
 
 
@@ -95,7 +107,12 @@ def read_file(path: Path | str, limits: Limits, name: str | None = None) -> byte
         if status.st_size > limits.max_bytes:
             raise InputError(name, size_message(status.st_size, limits))
         try:
-            return handle.read(limits.max_bytes + 1)
+            # A buffer of the file's own size (plus the byte that shows it grew since), not
+            # one of the size limit: reading 3 MB should not first map 64 MB.
+            data = handle.read(status.st_size + 1)
+            if len(data) > status.st_size:  # it grew: read on, up to the limit
+                data += handle.read(limits.max_bytes + 1 - len(data))
+            return data
         except OSError as exc:
             raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
 

@@ -1,0 +1,90 @@
+"""The load path's single walk and its line numbers, on the shapes its fast paths special-case.
+
+Expected values are worked out by hand from the documents written here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from apigov.spec.limits import Limits
+from apigov.spec.lines import LineMap
+from apigov.spec.parse import parse_bytes
+from apigov.spec.sources import read_file
+
+# A mapping whose first key is text, then a key YAML reads as an int, then text again: the
+# walk meets the int key after it has already queued the first child.
+MIXED_KEYS = b"""\
+a:
+  x: {$ref: '#/c/x'}
+  200: {$ref: '#/c/y'}
+  z: {$ref: '#/c/z'}
+c: {x: 1, y: 2, z: 3}
+"""
+
+
+def test_yaml_keys_that_are_not_text_are_spelled_as_text_and_refs_below_them_found() -> None:
+    parsed = parse_bytes(MIXED_KEYS, "mixed.yaml", Limits())
+    assert list(parsed.data["a"]) == ["x", "200", "z"]
+    # The walk pops the last child first; each $ref is listed once, under the text key.
+    assert parsed.refs == [
+        (("a", "z"), "#/c/z"),
+        (("a", "200"), "#/c/y"),
+        (("a", "x"), "#/c/x"),
+    ]
+
+
+def test_every_scalar_key_kind_becomes_the_text_yaml_would_print() -> None:
+    # (Not `1` and `true` together: the parser holds them as equal Python keys, a duplicate.)
+    raw = b"m:\n  2: int\n  1.5: float\n  true: bool\n  null: none\n  s: text\n"
+    parsed = parse_bytes(raw, "keys.yaml", Limits())
+    assert parsed.data == {
+        "m": {"2": "int", "1.5": "float", "true": "bool", "null": "none", "s": "text"}
+    }
+
+
+def test_a_key_and_its_text_twin_keep_the_later_value_in_the_first_place() -> None:
+    parsed = parse_bytes(b"m: {1: first, '1': second, k: {$ref: '#/m'}}\n", "twin.yaml", Limits())
+    assert parsed.data == {"m": {"1": "second", "k": {"$ref": "#/m"}}}
+    assert parsed.refs == [(("m", "k"), "#/m")]
+
+
+def test_refs_inside_example_values_are_data_unless_the_key_names_a_member() -> None:
+    raw = b"""\
+s:
+  example: {$ref: '#/not-a-ref'}
+  properties:
+    example: {$ref: '#/p'}
+  200:
+    default: {$ref: '#/not-either'}
+"""
+    parsed = parse_bytes(raw, "data.yaml", Limits())
+    assert parsed.refs == [(("s", "properties", "example"), "#/p")]
+
+
+def test_lines_far_apart_asked_out_of_order() -> None:
+    # Line n (1-based) holds key k<n-1>; every line is 12 bytes, so the document spans many
+    # of the newline table's blocks and the lookups jump back and forth across them.
+    raw = b"".join(b"k%05d: %03d\n" % (i, i % 1000) for i in range(20000))
+    assert len(raw) == 240000
+    lines = LineMap(raw)
+    assert lines.position(["k15000"]) == (15001, 1)
+    assert lines.position(["k00010"]) == (11, 1)
+    assert lines.position(["k19999"]) == (20000, 1)
+    assert lines.position(["k01366"]) == (1367, 1)  # offset 16392: just past the first block
+    assert lines.position(["k01365"]) == (1366, 1)  # offset 16380: at the end of the first
+    assert lines.offset_position(240000) == (20001, 1)  # the end of the document
+
+
+def test_a_file_is_read_whole_even_when_its_size_said_less(tmp_path: Path) -> None:
+    # Files under /proc say 0 bytes and hold more: the read goes on past the size fstat gave.
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("needs Linux's /proc")
+    assert status.stat().st_size == 0
+    assert read_file(status, Limits()).startswith(b"Name:")
+    small = tmp_path / "small.yaml"
+    small.write_bytes(b"a: 1\n")
+    assert read_file(small, Limits()) == b"a: 1\n"
