@@ -1,5 +1,6 @@
 """What `apigov diff` of two YAML files does not need: a rapidyaml tree for its positions, the
-registry (its refs, or its token option). Run in a fresh interpreter, so that the modules it loads are its own."""
+registry (its refs, or its token option). Run in a fresh interpreter, so that the modules it
+loads are its own."""
 
 from __future__ import annotations
 
