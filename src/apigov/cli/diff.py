@@ -32,6 +32,7 @@ from apigov.cli.output import emit, write_atomically
 from apigov.cli.registry_options import RegistryOption
 from apigov.config import Config, load_config
 from apigov.findings import Report
+from apigov.memory import return_large_frees_to_the_system
 from apigov.spec.errors import InputError
 from apigov.spec.limits import Limits
 from apigov.spec.loader import Loader
@@ -314,31 +315,6 @@ def _pairs_against_revision(loader: Loader, tree: str, revision: str) -> list[tu
     return pairs
 
 
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
-
-
-def _return_large_frees_to_the_system() -> None:
-    """Keep glibc's malloc from holding on to large blocks once they are freed.
-
-    glibc serves a block above its mmap threshold (128 KiB) with a mapping of its own, given
-    back to the system when freed; but each such free raises the threshold to that block's size,
-    so after the YAML parser frees its first large buffer, later large blocks (the parser's for
-    the second document, rapidyaml's trees growing for finding positions) come from the heap
-    and stay resident after they are freed: 8 MB of the peak on two 3 MB documents. Fixing the
-    threshold turns that adjustment off. Elsewhere (another C library, another system) this
-    does nothing.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # pragma: no cover - no mallopt in this C library
-        return
-    mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
-
-
 def _run(
     command: str,
     *,
@@ -370,7 +346,7 @@ def _run(
         registry = registry or config.registry
 
         limits = make_limits(max_size, max_depth, allow_remote_refs)
-        _return_large_frees_to_the_system()
+        return_large_frees_to_the_system()
         loader = Loader(limits, root=root)
         if base_ref is not None:
             if head is not None:

@@ -16,7 +16,7 @@ Spectral's (rule, path, file, message).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from apigov.lint.jsonpath import (
 )
 from apigov.lint.resolve import follow, is_ref
 from apigov.lint.ruleset import Rule, Ruleset, Then, document_formats
+from apigov.memory import release_freed_memory
 from apigov.spec import pointer as jp
 from apigov.spec.errors import InputError
 from apigov.spec.model import ApiSpec
@@ -599,30 +600,6 @@ class LintRun:
             node = child
             tokens.append(token)
         return source, tokens
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    import ctypes  # only when there is memory to give back: its import costs start-up
-
-    try:
-        trim: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
-    except (OSError, TypeError):  # no C library to ask (not a glibc platform)
-        return None
-    return trim
-
-
-def release_freed_memory() -> None:
-    """Give the pages of memory freed so far back to the system, where the C library can.
-
-    glibc keeps freed memory (compiled validators, the resolved view) for later allocations,
-    but the tree that locates findings after the walk is allocated in fresh pages, so without
-    this a run's peak is the walk's memory *plus* the tree's; with it, about the larger of the
-    two (Adyen's Management API: 4 MB less). Costs under a millisecond.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def _result_path(result: Result, target_path: Path) -> Path:
