@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import machine_info, timestamp
+from harness import INSTALLED_BYTECODE, machine_info, timestamp
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -113,8 +113,7 @@ def _environment() -> dict[str, str]:
     """The caller's environment, but with bytecode caching on: a CI runner keeps apigov's
     compiled modules between invocations, and recompiling them every run would be measured as
     part of every warm run."""
-    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**environment, "NO_COLOR": "1"}
+    return {**os.environ, **INSTALLED_BYTECODE, "NO_COLOR": "1"}
 
 
 def _run(fleet: Path, cwd: Path) -> tuple[float, int]:

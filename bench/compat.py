@@ -33,7 +33,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import DEFAULT_RUNS, Tool, format_table, run_benchmark, save_results
+from harness import (
+    DEFAULT_RUNS,
+    INSTALLED_BYTECODE,
+    Tool,
+    format_table,
+    run_benchmark,
+    save_results,
+)
 from peers import NPM_PREFIX, Peer
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -293,6 +300,7 @@ def tools_for(spec: Path, pact: Path, timeout: float) -> list[Tool]:
                 "json",
             ],
             ok_exit_codes=frozenset({0, 1}),
+            env=INSTALLED_BYTECODE,
         ),
         Tool(
             peer.name,

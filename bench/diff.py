@@ -42,6 +42,7 @@ from typing import Any
 
 from harness import (
     DEFAULT_RUNS,
+    INSTALLED_BYTECODE,
     BenchResult,
     Tool,
     format_table,
@@ -62,10 +63,6 @@ CASES: dict[str, Path] = {
     "adyen": CORPUS / "adyen" / "CheckoutService-v71.json",
 }
 DIFF_EXIT_CODES = frozenset({0, 1})  # 1: breaking changes found, an answer like 0
-# An installed apigov runs from compiled bytecode; an environment with PYTHONDONTWRITEBYTECODE
-# set would make every run compile apigov's sources again (0.15 s of CPU). The warm-up run
-# writes the bytecode under bench/.peers/, outside the source tree.
-INSTALLED_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(PEERS / "pycache")}
 SCALING_SIZES = (1000, 2000, 4000, 8000)
 
 

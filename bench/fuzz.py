@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import Tool, format_table, run_benchmark, save_results
+from harness import INSTALLED_BYTECODE, Tool, format_table, run_benchmark, save_results
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -146,7 +146,7 @@ def main() -> int:
                     ],
                     timeout=budget,
                     check=apigov,
-                    env={"BENCH_TOKEN": TOKEN, "CI": "true"},
+                    env={**INSTALLED_BYTECODE, "BENCH_TOKEN": TOKEN, "CI": "true"},
                 ),
                 Tool(
                     name="schemathesis",

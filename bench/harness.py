@@ -54,6 +54,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 DEFAULT_RUNS = 5
 DEFAULT_TIMEOUT = 300.0
+#: The environment of an apigov run as installed: a pip install compiles apigov's modules once,
+#: while PYTHONDONTWRITEBYTECODE (which some shells and this project's machines set) would make
+#: every benchmarked run compile them again and count that as apigov's time (0.05-0.15 s). An
+#: empty value turns the setting off; the bytecode goes under bench/.peers/, out of the tree.
+INSTALLED_BYTECODE = {
+    "PYTHONDONTWRITEBYTECODE": "",
+    "PYTHONPYCACHEPREFIX": str(BENCH_DIR / ".peers" / "pycache"),
+}
 RSS_FLOOR_MARGIN_MB = 1.0
 #: stdout/stderr bytes handed to an output check (the head of each): checks must stay cheap and
 #: must not grow the harness process, whose peak RSS is the floor of every child's.

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from harness import (
     DEFAULT_RUNS,
+    INSTALLED_BYTECODE,
     BenchResult,
     Tool,
     format_table,
@@ -103,16 +104,13 @@ def tools_for(
         "--fail-on",
         "never",
     ]
-    # An installed apigov runs from cached bytecode: with PYTHONDONTWRITEBYTECODE set (some
-    # shells set it), every module edited since its cache was written would be compiled again
-    # in every run and counted as apigov's time. An empty value turns the setting off.
     tools = [
         Tool(
             "apigov",
             apigov,
             timeout=args.timeout,
             check=_json_output,
-            env={"PYTHONDONTWRITEBYTECODE": ""},
+            env=INSTALLED_BYTECODE,
         )
     ]
     tools.append(

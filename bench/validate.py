@@ -31,6 +31,7 @@ from harness import (
     CHECK_BYTES,
     DEFAULT_RUNS,
     DEFAULT_TIMEOUT,
+    INSTALLED_BYTECODE,
     BenchResult,
     Tool,
     format_table,
@@ -100,6 +101,7 @@ def apigov_tool(document: Path, timeout: float, name: str = "apigov") -> Tool:
         timeout=timeout,
         ok_exit_codes=VALIDATOR_EXIT_CODES,
         check=check_apigov_output,
+        env=INSTALLED_BYTECODE,
     )
 
 
