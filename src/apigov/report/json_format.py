@@ -11,7 +11,6 @@ Findings come in `Report.sorted_findings()` order. The output ends with a newlin
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 import orjson
@@ -41,6 +40,8 @@ def render(report: Report, *, tool_version: str) -> str:
 
 def schema() -> dict[str, Any]:
     """The published JSON Schema (draft 2020-12) of this format."""
+    from importlib import resources  # only for the schema: not on every run's start-up
+
     text = resources.files("apigov.report").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
