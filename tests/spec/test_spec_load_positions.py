@@ -13,7 +13,7 @@ from apigov.spec.limits import Limits
 from apigov.spec.lines import _UNKNOWN, LineMap
 from apigov.spec.loader import Loader
 from apigov.spec.parse import parse_bytes
-from helpers import CONTRACTS, REPO, write
+from helpers import CONTRACTS, CORPUS, REPO, write
 
 BLOCK = b"""\
 # a comment before the first key
@@ -162,3 +162,26 @@ def test_keys_merged_by_the_parser_leave_the_whole_document_to_the_tree(tmp_path
     assert source.position("/z") == (4, 1)
     assert source._lines is not None
     assert source._lines._block is None
+
+
+def test_every_pointer_of_the_adyen_json_documents_agrees_with_the_tree() -> None:
+    # Written with a space before each colon, three- or two-space indents and Jackson's
+    # `[ {` arrays: not orjson's layout, so the text scan (`_ScannedJson`) answers.
+    files = sorted((CORPUS / "adyen").glob("*.json"))
+    assert len(files) == 5
+    for path in files:
+        raw = path.read_bytes()
+        data = parse_bytes(raw, path.name, Limits()).data
+        text, tree = LineMap(raw), LineMap(raw, scan=False)
+        for tokens in every_pointer(data):
+            assert text.position(tokens) == tree.position(tokens), (path.name, tokens)
+        assert text._tree is None and text._scanned is not None
+
+
+def test_a_hand_counted_position_in_an_adyen_document() -> None:
+    path = CORPUS / "adyen" / "ManagementService-v3.json"
+    source = Loader().source(str(path))
+    # `   "servers" : [` then `      {` then `         "url" : ...` (line 5, nine spaces).
+    assert source.position("/servers/0/url") == (5, 10)
+    assert source.position("/servers/0") == (5, 10)  # an item: its first key
+    assert source._lines is not None and source._lines._tree is None
