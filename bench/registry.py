@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import random
 import signal
 import statistics
@@ -36,53 +35,19 @@ from sqlalchemy import event  # noqa: E402
 from apigov.registry.domain import ContractFile, Role  # noqa: E402
 from apigov.registry.gate import can_i_deploy  # noqa: E402
 from apigov.registry.sql import SqlRegistry  # noqa: E402
-
-SPEC = """\
-openapi: 3.0.3
-info: {title: svc, version: "1"}
-paths:
-  /items/{id}:
-    get:
-      operationId: getItem
-      parameters:
-        - {name: id, in: path, required: true, schema: {type: string}}
-      responses:
-        "200":
-          description: an item
-          content:
-            application/json:
-              schema:
-                type: object
-                required: [id]
-                properties: {id: {type: string}}
-"""
-
-
-def pact(consumer: str, provider: str) -> bytes:
-    return json.dumps(
-        {
-            "consumer": {"name": consumer},
-            "provider": {"name": provider},
-            "interactions": [
-                {
-                    "description": "get an item",
-                    "request": {"method": "GET", "path": "/items/1"},
-                    "response": {"status": 200, "body": {"id": "1"}},
-                }
-            ],
-            "metadata": {"pactSpecification": {"version": "3.0.0"}},
-        }
-    ).encode()
+from helpers import item_pact, item_spec  # noqa: E402
 
 
 def service_files(index: int, services: int, providers: int, version: int) -> list[ContractFile]:
     name = f"svc{index:05d}"
     # The spec changes with the version, so versions do not collapse into one content.
-    files = [ContractFile("openapi.yaml", Role.SPEC, (SPEC + f"# v{version}\n").encode())]
+    files = [ContractFile("openapi.yaml", Role.SPEC, item_spec(revision=f"v{version}"))]
     for step in range(1, providers + 1):
         provider = f"svc{(index + step) % services:05d}"
         files.append(
-            ContractFile(f"pacts/{name}-{provider}.json", Role.PACT, pact(name, provider), provider)
+            ContractFile(
+                f"pacts/{name}-{provider}.json", Role.PACT, item_pact(name, provider), provider
+            )
         )
     return files
 

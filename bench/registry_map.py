@@ -34,22 +34,18 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tests"))
 
 import httpx  # noqa: E402
 
 from apigov.registry.compat import StaticChecker  # noqa: E402
 from apigov.registry.domain import ContractFile, Role, ServiceMetadata, spec_digest  # noqa: E402
 from apigov.registry.sql import SqlRegistry  # noqa: E402
-from harness import sibling  # noqa: E402
+from helpers import item_pact, item_spec  # noqa: E402
 
 BROKEN_EVERY = 50
 UNVERIFIED_EVERY = 7
 ENVIRONMENT = "production"
-# The spec and pact every bench seeds with (bench/registry.py).
-_SEEDING = sibling("registry")
-SPEC: str = _SEEDING.SPEC
-_pact = _SEEDING.pact
 
 
 def service_name(index: int) -> str:
@@ -80,13 +76,16 @@ def seed_map_fleet(location: str, services: int, providers: int = 5, teams: int 
         digests: dict[str, str] = {}
         for index in range(services):
             name = service_name(index)
-            spec = ContractFile("openapi.yaml", Role.SPEC, (SPEC + f"# {name}\n").encode())
+            spec = ContractFile("openapi.yaml", Role.SPEC, item_spec(revision=name))
             files = [spec]
             for step in range(1, providers + 1):
                 provider = service_name((index + step) % services)
                 files.append(
                     ContractFile(
-                        f"pacts/{name}-{provider}.json", Role.PACT, _pact(name, provider), provider
+                        f"pacts/{name}-{provider}.json",
+                        Role.PACT,
+                        item_pact(name, provider),
+                        provider,
                     )
                 )
             registry.publish(
@@ -104,7 +103,7 @@ def seed_map_fleet(location: str, services: int, providers: int = 5, teams: int 
                 if verdict == "unverified":
                     continue
                 provider = service_name((index + step) % services)
-                pact = ContractFile("p", Role.PACT, _pact(name, provider), provider)
+                pact = ContractFile("p", Role.PACT, item_pact(name, provider), provider)
                 findings = []
                 if verdict == "broken":
                     findings = [

@@ -90,3 +90,54 @@ components:
           items:
             $ref: "#/components/schemas/Pet"
 """
+
+
+# ---- one small service, for filling registries (tests and bench/registry*.py) ----------------
+
+ITEM_SPEC = """\
+openapi: 3.0.3
+info: {title: %(title)s, version: "1"}
+paths:
+  /items/{id}:
+    get:
+      operationId: getItem
+      summary: One item
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: an item
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id]
+                properties: {id: {type: string}}
+"""
+
+
+def item_spec(title: str = "svc", revision: str = "") -> bytes:
+    """The item service's OpenAPI document; `revision` (a trailing comment) makes each version's
+    content distinct, so versions do not collapse into one stored content."""
+    text = ITEM_SPEC % {"title": title}
+    return (text + f"# {revision}\n" if revision else text).encode()
+
+
+def item_pact(consumer: str, provider: str) -> bytes:
+    """A V3 pact of `consumer` reading one item from `provider`, which `item_spec` satisfies."""
+    import json
+
+    return json.dumps(
+        {
+            "consumer": {"name": consumer},
+            "provider": {"name": provider},
+            "interactions": [
+                {
+                    "description": "get an item",
+                    "request": {"method": "GET", "path": "/items/1"},
+                    "response": {"status": 200, "body": {"id": "1"}},
+                }
+            ],
+            "metadata": {"pactSpecification": {"version": "3.0.0"}},
+        }
+    ).encode()

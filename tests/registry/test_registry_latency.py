@@ -15,7 +15,6 @@ The core fleet (expected answers worked out by hand):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -35,26 +34,7 @@ from apigov.registry.gate import (
     read_gate_inputs,
 )
 from apigov.registry.sql import SqlRegistry
-
-SPEC = """\
-openapi: 3.0.3
-info: {title: %(service)s, version: "1"}
-paths:
-  /items/{id}:
-    get:
-      operationId: getItem
-      parameters:
-        - {name: id, in: path, required: true, schema: {type: string}}
-      responses:
-        "200":
-          description: an item
-          content:
-            application/json:
-              schema:
-                type: object
-                required: [id]
-                properties: {id: {type: string}}
-"""
+from helpers import item_pact, item_spec
 
 # The statements of one answer: one query reads the version, the environment, the partners,
 # their files and their cached static results; SQLite's explicit BEGIN is one more (psycopg
@@ -62,30 +42,13 @@ paths:
 STATEMENTS = {"sqlite": 2, "postgresql": 1}
 
 
-def _pact(consumer: str, provider: str) -> bytes:
-    return json.dumps(
-        {
-            "consumer": {"name": consumer},
-            "provider": {"name": provider},
-            "interactions": [
-                {
-                    "description": "get an item",
-                    "request": {"method": "GET", "path": "/items/1"},
-                    "response": {"status": 200, "body": {"id": "1"}},
-                }
-            ],
-            "metadata": {"pactSpecification": {"version": "3.0.0"}},
-        }
-    ).encode()
-
-
 def _publish(
     registry: SqlRegistry, service: str, version: str, providers: Sequence[str] = ()
 ) -> None:
     # The spec text differs per version, so each version has its own spec digest.
-    files = [spec_file(SPEC % {"service": service} + f"# {version}\n")]
+    files = [spec_file(item_spec(service, revision=version).decode())]
     files += [
-        pact_file(f"pacts/{service}-{provider}.json", _pact(service, provider), provider)
+        pact_file(f"pacts/{service}-{provider}.json", item_pact(service, provider), provider)
         for provider in providers
     ]
     registry.publish(service, version, files)

@@ -7,7 +7,6 @@ time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,44 +19,7 @@ from apigov.registry.domain import ContractFile, Role
 from apigov.registry.server.app import create_app
 from apigov.registry.sql import SqlRegistry
 from apigov.registry.web import diffview, matrix, operations
-
-SPEC = """\
-openapi: 3.0.3
-info: {title: svc, version: "1"}
-paths:
-  /items/{id}:
-    get:
-      operationId: getItem
-      summary: One item
-      parameters:
-        - {name: id, in: path, required: true, schema: {type: string}}
-      responses:
-        "200":
-          description: an item
-          content:
-            application/json:
-              schema:
-                type: object
-                required: [id]
-                properties: {id: {type: string}}
-"""
-
-
-def _pact(consumer: str, provider: str) -> bytes:
-    return json.dumps(
-        {
-            "consumer": {"name": consumer},
-            "provider": {"name": provider},
-            "interactions": [
-                {
-                    "description": "get an item",
-                    "request": {"method": "GET", "path": "/items/1"},
-                    "response": {"status": 200, "body": {"id": "1"}},
-                }
-            ],
-            "metadata": {"pactSpecification": {"version": "3.0.0"}},
-        }
-    ).encode()
+from helpers import item_pact, item_spec
 
 
 def _name(index: int) -> str:
@@ -72,16 +34,14 @@ def seed(location: str, services: int, versions: int) -> None:
         for index in range(services):
             name = _name(index)
             for version in range(versions):
-                files = [
-                    ContractFile("openapi.yaml", Role.SPEC, (SPEC + f"# v{version}\n").encode())
-                ]
+                files = [ContractFile("openapi.yaml", Role.SPEC, item_spec(revision=f"v{version}"))]
                 for step in (1, 2):
                     provider = _name((index + step) % services)
                     files.append(
                         ContractFile(
                             f"pacts/{name}-{provider}.json",
                             Role.PACT,
-                            _pact(name, provider),
+                            item_pact(name, provider),
                             provider,
                         )
                     )
