@@ -141,3 +141,38 @@ def item_pact(consumer: str, provider: str) -> bytes:
             "metadata": {"pactSpecification": {"version": "3.0.0"}},
         }
     ).encode()
+
+
+# ---- npm peers the tests run for real (Spectral, the Pact CLI) ------------------------------
+
+
+def npm_tool(prefix: Path, package: str, command: str) -> Path:
+    """`command` of the npm `package`, installed with the machine's npm under `prefix` (in the
+    git-ignored .cache/) on first use. Test workers run in parallel: one installs while the
+    others wait on a lock, then find it there."""
+    import fcntl
+    import shutil
+
+    executable = prefix / "node_modules" / ".bin" / command
+    prefix.mkdir(parents=True, exist_ok=True)
+    with (prefix / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not executable.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                raise RuntimeError(f"npm is needed to install {package} for the tests")
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(prefix),
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    package,
+                ],
+                check=True,
+                timeout=600,
+            )
+    return executable

@@ -7,7 +7,6 @@ temporary folder it owns, on a free port of 127.0.0.1, and is stopped at the end
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import socket
@@ -20,12 +19,11 @@ from pathlib import Path
 import pytest
 
 from apigov.registry.domain import ContractFile, Role
-from helpers import CONTRACTS, REPO
+from helpers import CONTRACTS, REPO, npm_tool
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PACT_CLI_PACKAGE = "@pact-foundation/pact-cli@18.1.2"
 NPM_PREFIX = REPO / ".cache" / "npm-pact"
-PACT_BROKER = NPM_PREFIX / "node_modules" / ".bin" / "pact-broker"
 CLIENT_ENVIRONMENT = {
     **os.environ,
     "NO_COLOR": "1",
@@ -37,29 +35,8 @@ CLIENT_ENVIRONMENT = {
 
 
 def install_pact_broker_cli() -> Path:
-    """The Pact CLI's `pact-broker`, installed with npm once (a lock: xdist workers share it)."""
-    NPM_PREFIX.mkdir(parents=True, exist_ok=True)
-    with (NPM_PREFIX / ".install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not PACT_BROKER.exists():
-            npm = shutil.which("npm")
-            if npm is None:
-                pytest.fail("npm is needed to install the Pact CLI for the broker tests")
-            subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    str(NPM_PREFIX),
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    PACT_CLI_PACKAGE,
-                ],
-                check=True,
-                timeout=600,
-            )
-    return PACT_BROKER
+    """The Pact CLI's `pact-broker`, installed with npm once (xdist workers share it)."""
+    return npm_tool(NPM_PREFIX, PACT_CLI_PACKAGE, "pact-broker")
 
 
 def run_pact_broker(cli: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
