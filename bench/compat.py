@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from harness import (
     run_benchmark,
     save_results,
 )
-from peers import NPM_PREFIX, Peer
+from peers import NPM_PREFIX, Peer, npm_install
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -240,30 +239,9 @@ def swagger_mock_validator(prefix: Path = NPM_PREFIX) -> Peer:
     name = "swagger-mock-validator"
     binary = prefix / "node_modules" / ".bin" / "swagger-mock-validator"
     if not binary.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            return Peer(name, (), skipped="npm not found on PATH")
-        say(f"installing {PEER_PACKAGE} into {prefix} …")
-        prefix.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(prefix),
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                PEER_PACKAGE,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if proc.returncode != 0:
-            last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return Peer(name, (), skipped=f"npm install exited {proc.returncode}: {last[0]}")
+        failed = npm_install(prefix, PEER_PACKAGE)
+        if failed is not None:
+            return Peer(name, (), skipped=failed)
     manifest = prefix / "node_modules" / "@pactflow" / "swagger-mock-validator" / "package.json"
     version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
     return Peer(name, (str(binary),), version=version)

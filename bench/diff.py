@@ -50,6 +50,7 @@ from harness import (
     run_once,
     save_results,
 )
+from peers import npm_install
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -211,29 +212,11 @@ def redocly() -> tuple[list[str] | None, str | None]:
     """The redocly binary (installed on demand) or why it is not available."""
     binary = REDOCLY_PREFIX / "node_modules" / ".bin" / "redocly"
     if not binary.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            return None, "npm not found on PATH"
-        say(f"installing {REDOCLY_PACKAGE} into {REDOCLY_PREFIX} …")
-        REDOCLY_PREFIX.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(REDOCLY_PREFIX),
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                REDOCLY_PACKAGE,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if proc.returncode != 0 or not binary.exists():
-            return None, f"npm install exited {proc.returncode}"
+        failed = npm_install(REDOCLY_PREFIX, REDOCLY_PACKAGE)
+        if failed is not None:
+            return None, failed
+        if not binary.exists():
+            return None, f"{binary} not found after npm install"
     return [str(binary)], None
 
 

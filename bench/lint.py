@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -35,7 +33,7 @@ from harness import (
     run_benchmark,
     save_results,
 )
-from peers import INSTALL_TIMEOUT, NPM_PREFIX, Peer
+from peers import NPM_PREFIX, Peer, npm_install
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -59,30 +57,9 @@ def npm_peer(package: str, binary: str, *, install: bool) -> Peer:
     executable = NPM_PREFIX / "node_modules" / ".bin" / binary
     name = package.rsplit("@", 1)[0]
     if not executable.exists() and install:
-        npm = shutil.which("npm")
-        if npm is None:
-            return Peer(name, (), skipped="npm not found on PATH")
-        say(f"installing {package} into {NPM_PREFIX} ...")
-        NPM_PREFIX.mkdir(parents=True, exist_ok=True)
-        completed = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(NPM_PREFIX),
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                package,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-        )
-        if completed.returncode != 0:
-            last = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["?"]
-            return Peer(name, (), skipped=f"npm install failed: {last[0][:200]}")
+        failed = npm_install(NPM_PREFIX, package)
+        if failed is not None:
+            return Peer(name, (), skipped=failed)
     if not executable.exists():
         return Peer(name, (), skipped=f"{executable} not found")
     return Peer(name, (str(executable),), version=package.rsplit("@", 1)[1])

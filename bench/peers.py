@@ -61,46 +61,45 @@ def _swagger_cli_version(prefix: Path) -> str | None:
     return version if isinstance(version, str) else None
 
 
+def npm_install(prefix: Path, package: str, *, timeout: float = INSTALL_TIMEOUT) -> str | None:
+    """Install the npm ``package`` under ``prefix`` with the machine's npm: None when it worked,
+    else why not, in one line (no npm, a failure to run, or npm's last line of output)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return "npm not found on PATH"
+    _say(f"installing {package} into {prefix} …")
+    prefix.mkdir(parents=True, exist_ok=True)
+    command = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund"]
+    try:
+        proc = subprocess.run(
+            [*command, "--loglevel=error", package],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"npm install failed: {exc}"
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        last = lines[-1] if lines else "no output"
+        return f"npm install exited {proc.returncode}: {last[:200]}"
+    return None
+
+
 def swagger_cli(prefix: Path = NPM_PREFIX, *, install: bool = True) -> Peer:
     """swagger-cli from ``prefix``, installing it with npm when it is not there yet."""
     name = "swagger-cli"
     binary = _swagger_cli_bin(prefix)
     if not binary.exists() and install:
-        npm = shutil.which("npm")
-        if npm is None:
-            reason = "npm not found on PATH"
-            _say(f"peer {name} skipped: {reason}")
-            return Peer(name, (), skipped=reason)
         if shutil.which("node") is None:
             reason = "node not found on PATH"
             _say(f"peer {name} skipped: {reason}")
             return Peer(name, (), skipped=reason)
-        _say(f"installing {SWAGGER_CLI_PACKAGE} into {prefix} …")
-        prefix.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            npm,
-            "install",
-            "--prefix",
-            str(prefix),
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            SWAGGER_CLI_PACKAGE,
-        ]
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            reason = f"npm install failed: {exc}"
-            _say(f"peer {name} skipped: {reason}")
-            return Peer(name, (), skipped=reason)
-        if proc.returncode != 0:
-            lines = (proc.stderr or proc.stdout).strip().splitlines()
-            last = lines[-1] if lines else "no output"
-            reason = f"npm install exited {proc.returncode}: {last[:200]}"
-            _say(f"peer {name} skipped: {reason}")
-            return Peer(name, (), skipped=reason)
+        failed = npm_install(prefix, SWAGGER_CLI_PACKAGE)
+        if failed is not None:
+            _say(f"peer {name} skipped: {failed}")
+            return Peer(name, (), skipped=failed)
     if not binary.exists():
         reason = f"{binary} not found" + ("" if install else " (install disabled)")
         _say(f"peer {name} skipped: {reason}")
