@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,3 +177,29 @@ def npm_tool(prefix: Path, package: str, command: str) -> Path:
                 timeout=600,
             )
     return executable
+
+
+def wait_until_healthy(
+    url: str, server: subprocess.Popen[bytes], seconds: float, exit_detail: Callable[[], str]
+) -> None:
+    """Wait (at most `seconds`) until the registry server at `url` answers its health check;
+    fail the test if it exits first (`exit_detail()` says what it printed) or never answers."""
+    import urllib.request
+
+    import pytest
+
+    # No proxy from the environment for a server on 127.0.0.1.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + seconds
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"the registry server exited ({server.returncode}): {exit_detail()}")
+        try:
+            with opener.open(f"{url}/api/v1/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"the registry server did not answer within {seconds} s")
+        time.sleep(0.1)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from apigov.registry.domain import ContractFile, Role
-from helpers import CONTRACTS, REPO, npm_tool
+from helpers import CONTRACTS, REPO, npm_tool, wait_until_healthy
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PACT_CLI_PACKAGE = "@pact-foundation/pact-cli@18.1.2"
@@ -126,8 +126,6 @@ def serve_registry(location: str, *options: str, wait: float = 60) -> Iterator[s
     """
     import os
     import sys
-    import time
-    import urllib.request
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -138,23 +136,13 @@ def serve_registry(location: str, *options: str, wait: float = 60) -> Iterator[s
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1"},
     )
-    # No proxy from the environment for a server on 127.0.0.1.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            if server.poll() is not None:
-                error = server.stderr.read().decode() if server.stderr else ""
-                pytest.fail(f"the registry server exited ({server.returncode}): {error}")
-            try:
-                with opener.open(f"{url}/api/v1/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the registry server did not answer within {wait} s")
-            time.sleep(0.1)
+        wait_until_healthy(
+            url,
+            server,
+            wait,
+            lambda: server.stderr.read().decode() if server.stderr else "",
+        )
         yield url
     finally:
         server.terminate()

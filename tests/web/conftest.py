@@ -27,8 +27,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +35,7 @@ from typing import Any
 import pytest
 
 from apigov.registry.domain import Registry
-from helpers import CONTRACTS, REPO
+from helpers import CONTRACTS, REPO, wait_until_healthy
 
 SERVER_START_SECONDS = 60
 CHROMIUM = Path("/usr/bin/chromium")
@@ -112,26 +110,6 @@ def seed_fleet(registry: Registry, workdir: Path) -> None:
     )
 
 
-def _wait_for_health(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    # No proxy from the environment for a server on 127.0.0.1.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        if server.poll() is not None:
-            pytest.fail(
-                f"the registry server exited ({server.returncode}):\n{log.read_text()[-3000:]}"
-            )
-        try:
-            with opener.open(f"{url}/api/v1/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"the registry server did not answer within {SERVER_START_SECONDS} s")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="session")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     """`apigov registry serve` over the seeded fleet (writes need a token, reads are open)."""
@@ -156,7 +134,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
             env={**os.environ, "NO_COLOR": "1"},
         )
     try:
-        _wait_for_health(url, server, log)
+        wait_until_healthy(url, server, SERVER_START_SECONDS, lambda: log.read_text()[-3000:])
         client = HttpRegistry(url, token=token)
         try:
             seed_fleet(client, workdir)
