@@ -186,3 +186,33 @@ def test_lint_takes_fail_on_from_the_configuration_file(
     assert run.code == exit_code, run.stderr
     findings = json.loads(run.stdout)["findings"]
     assert [(f["id"], f["level"]) for f in findings] == [("info-contact", "warning")]
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "holds_table"),
+    [
+        ('[tool.apigov]\nfail-on = "info"\n', True),
+        ('[ tool . apigov ]\nfail-on = "info"\n', True),
+        ('[tool."apigov"]\nfail-on = "info"\n', True),
+        ('["tool".apigov.lint]\nruleset = "x"\n', True),
+        ('[tool]\napigov = {fail-on = "info"}\n', True),
+        ('[tool]\napigov.fail-on = "info"\n', True),
+        ('tool.apigov.fail-on = "info"\n', True),
+        ('tool = {apigov = {fail-on = "info"}}\n', True),
+        # Our own project's shape: the name everywhere, other tools' tables, no apigov table.
+        (
+            '[project]\nname = "apigov"\n[project.scripts]\napigov = "apigov.cli:main"\n'
+            "[tool.ruff]\nline-length = 99\n# [tool.apigov] later\n",
+            False,
+        ),
+        ("[tool]\nruff = {line-length = 99}\n", False),
+        ("[[tool.apigov]]\nx = 1\n", False),  # an array of tables, not a table
+    ],
+)
+def test_pyproject_is_ours_exactly_when_toml_reads_a_tool_apigov_table(
+    tmp_path: Path, pyproject: str, holds_table: bool
+) -> None:
+    git_init(tmp_path)
+    write(tmp_path, "pyproject.toml", pyproject)
+    found = find_config_file(tmp_path)
+    assert (found == tmp_path.resolve() / "pyproject.toml") is holds_table

@@ -13,7 +13,7 @@ share (contracts folder, registry, fail-on, environments, gate policy) are typed
 
 from __future__ import annotations
 
-import tomllib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,13 @@ PYPROJECT = "pyproject.toml"
 FAIL_ON_LEVELS = ("error", "warning", "info", "never")
 # A configuration file is a few kilobytes; anything near this is a mistake or an attack.
 _CONFIG_LIMITS = Limits(max_bytes=1024 * 1024, max_depth=64)
+# The only ways TOML can spell a `[tool.apigov]` table: a `[tool.apigov...]` or `[[...]]`
+# header, keys under a `[tool]` header, or a top-level `tool.apigov... =` / `tool = {...}` key
+# (names may be quoted). A pyproject.toml with none of these lines is not parsed at all.
+_MAYBE_TOOL_APIGOV = re.compile(
+    r"""(?m)^[ \t]*(?:\[\[?[ \t]*["']?tool["']?[ \t]*(?:\]|\.[ \t]*["']?apigov)"""
+    r"""|["']?tool["']?[ \t]*[.=])"""
+)
 _KNOWN_KEYS = frozenset(
     {
         "contracts",
@@ -124,8 +131,16 @@ def _has_settings(raw: bytes) -> bool:
 
 def _has_tool_table(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if _MAYBE_TOOL_APIGOV.search(text) is None:
+        return False
+    import tomllib  # only for a pyproject.toml that may hold the table: 5 ms of start-up
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         # Someone else's pyproject.toml that we cannot read is not our configuration.
         return False
     tool = data.get("tool")
@@ -136,6 +151,8 @@ def _parse_config(file: Path) -> Config:
     name = display_name(file)
     raw = read_file(file, _CONFIG_LIMITS, name)
     if file.name == PYPROJECT:
+        import tomllib
+
         try:
             data: Any = tomllib.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

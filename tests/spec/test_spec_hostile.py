@@ -57,6 +57,20 @@ CASES: list[tuple[str, str | bytes, str]] = [
         ":3: duplicate mapping key 'title' (first at line 2)",
     ),
     (
+        # Strings holding `":` (an escaped quote, a value starting with a colon) beside a
+        # duplicate: the quick count of quote-colon pairs is off by those, and the exact scan
+        # must still name the duplicate.
+        "dup-colons.json",
+        '{"openapi": "3.0.3", "x": "{\\"a\\": 1}", "y": ":",\n "info": {"title": "a",\n'
+        '  "title": "b"}}',
+        ":3: duplicate mapping key 'title' (first at line 2)",
+    ),
+    (
+        "dup-escaped-key.json",
+        '{"openapi": "3.0.3", "a\\\\": 1,\n "a\\\\" : 2}',
+        ":2: duplicate mapping key 'a\\\\' (first at line 1)",
+    ),
+    (
         "latin1.yaml",
         b"openapi: 3.0.3\ninfo:\n  title: caf\xe9\n",
         ":3:13: not valid UTF-8 (byte 0xe9)",

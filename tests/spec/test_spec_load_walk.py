@@ -5,13 +5,16 @@ Expected values are worked out by hand from the documents written here.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apigov.spec.limits import Limits
 from apigov.spec.lines import LineMap
-from apigov.spec.parse import parse_bytes
+from apigov.spec.parse import _keys_written_at_most, parse_bytes
 from apigov.spec.sources import read_file
 
 # A mapping whose first key is text, then a key YAML reads as an int, then text again: the
@@ -88,3 +91,39 @@ def test_a_file_is_read_whole_even_when_its_size_said_less(tmp_path: Path) -> No
     small = tmp_path / "small.yaml"
     small.write_bytes(b"a: 1\n")
     assert read_file(small, Limits()) == b"a: 1\n"
+
+
+def test_json_strings_holding_quote_colon_pairs_are_no_duplicate_keys() -> None:
+    # Three `":` pairs inside strings (an escaped quote, a value that is only a colon, a key
+    # ending in an escaped quote) beside two real keys of one name in different objects.
+    raw = b'{"openapi": "3.1.0", "x": "{\\"a\\": 1}", "y": ":", "k\\"": {"k\\"": ":"}}'
+    parsed = parse_bytes(raw, "colons.json", Limits())
+    assert parsed.data == {"openapi": "3.1.0", "x": '{"a": 1}', "y": ":", 'k"': {'k"': ":"}}
+
+
+_KEY_TEXT = st.text(alphabet='ab:"\\ {}', max_size=6)
+
+
+@st.composite
+def _json_text(draw: st.DrawFn, depth: int = 0) -> tuple[str, int]:
+    """JSON object text in a random layout, with the number of keys written in it."""
+    space = st.sampled_from(["", " ", "  ", "\n", "\t "])
+    members, keys = [], 0
+    for _ in range(draw(st.integers(0, 3))):
+        key = json.dumps(draw(_KEY_TEXT))
+        if depth < 2 and draw(st.booleans()):
+            value, inner = draw(_json_text(depth + 1))
+        else:
+            value, inner = json.dumps(draw(_KEY_TEXT)), 0
+        members.append(f"{key}{draw(space)}:{draw(space)}{value}")
+        keys += 1 + inner
+    return "{" + ("," + draw(space)).join(members) + "}", keys
+
+
+@given(_json_text())
+def test_the_quick_key_count_is_never_below_the_keys_written(case: tuple[str, int]) -> None:
+    # Keys and values full of quotes, backslashes and colons, in any layout: the count that
+    # lets the exact duplicate scan be skipped must never fall below the real number of keys,
+    # or a duplicate could hide behind a colon inside a string.
+    text, written = case
+    assert _keys_written_at_most(text.encode()) >= written

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def _fail(message: str, code: int, debug: bool = False) -> None:
     if debug:
+        import traceback  # only for --debug
+
         traceback.print_exc()
     first_line = message.splitlines()[0] if message else "error"
     sys.stderr.write(f"apigov: error: {first_line}\n")

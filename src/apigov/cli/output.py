@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
@@ -40,6 +39,8 @@ def write_atomically(path: Path, text: str) -> None:
         return
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only when writing a file: it costs every command's start-up otherwise
+
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
