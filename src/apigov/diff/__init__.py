@@ -47,7 +47,8 @@ def run_diff(
     that none uses a warning.
     """
     day = today or dt.datetime.now(dt.UTC).date()
-    changes = diff_specs(base, head, today=day).changes
+    notice = policy.sunset_notice if policy is not None else None
+    changes = diff_specs(base, head, today=day, notice=notice).changes
     if policy is not None:
         changes = policy.apply(changes, day)
     if consumers is not None:

@@ -468,7 +468,8 @@ SCHEMA_ACTIONS: list[SchemaAction] = [
         I,
         "the schema was marked deprecated",
         S,
-        {**S, "deprecated": True},
+        # With a sunset date: a property deprecated without one is reported as such.
+        {**S, "deprecated": True, "x-sunset": "2999-01-01"},
     ),
     SchemaAction(
         "deprecation-removed",
@@ -638,6 +639,26 @@ _PROPERTY_ACTIONS: list[tuple[str, Level, Level, str, Json, Json]] = [
         {"type": "object", "properties": {"a": S}},
     ),
     (
+        "property-deprecated-without-sunset",
+        W,
+        W,
+        "a property was deprecated without an `x-sunset` date",
+        OBJ_AB,
+        {"type": "object", "properties": {"a": S, "b": {**S, "deprecated": True}}},
+    ),
+    (
+        "property-sunset-too-soon",
+        E,
+        E,
+        "a property was deprecated (or its `x-sunset` moved earlier) with less notice than the "
+        "policy's `sunset-notice` asks for the operation's stability level",
+        OBJ_AB,
+        {
+            "type": "object",
+            "properties": {"a": S, "b": {**S, "deprecated": True, "x-sunset": "2000-01-01"}},
+        },
+    ),
+    (
         "property-became-read-only",
         W,
         I,
@@ -741,6 +762,14 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
         "deprecation",
         "an operation was deprecated without an `x-sunset` date",
         *_op_pair({}, {"deprecated": True}),
+    )
+    yield (
+        "operation-sunset-too-soon",
+        E,
+        "deprecation",
+        "an operation was deprecated (or its `x-sunset` moved earlier) with less notice than "
+        "the policy's `sunset-notice` asks for its stability level",
+        *_op_pair({}, deprecated_past),
     )
     yield (
         "operation-reactivated",
@@ -901,6 +930,15 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
             f"a {where} parameter is no longer deprecated",
             *_op_pair({"parameters": [{**param, "deprecated": True}]}, {"parameters": [param]}),
         )
+    yield (
+        "request-parameter-sunset-too-soon",
+        E,
+        "deprecation",
+        "a query, header or cookie parameter was deprecated (or its `x-sunset` moved earlier) "
+        "with less notice than the policy's `sunset-notice` asks for the operation's stability "
+        "level",
+        *_op_pair({"parameters": [_PARAM]}, {"parameters": [{**_PARAM, **deprecated_past}]}),
+    )
     yield (
         "request-parameter-removed-after-sunset",
         I,

@@ -65,7 +65,8 @@ _OASDIFF_ROWS: list[tuple[str, int, tuple[str, ...], str]] = [
         0,
         ("deprecation",),
         "x-sunset dates, x-stability-level; operations, parameters and properties removed "
-        "after their sunset are expected (info)",
+        "after their sunset are expected (info); a minimum notice per stability level "
+        "(policy `sunset-notice`); properties deprecated without a date",
     ),
     ("(none)", 0, ("webhooks", "callbacks"), "levels seen from the receiving side"),
     (
@@ -105,8 +106,8 @@ def render() -> str:
     lines += [
         f"| **total** | **{sum(row[1] for row in _OASDIFF_ROWS)}** | | **{len(CATALOGUE)}** | |",
         "",
-        "Not yet covered as well as oasdiff: properties deprecated without a sunset date, a "
-        "minimum notice before a sunset, per-media-type detail ids.",
+        "Not yet covered as well as oasdiff: an `x-sunset` that is not a date (reported as "
+        "no date), per-media-type detail ids.",
         "",
     ]
     for area in sorted(by_area):

@@ -17,12 +17,14 @@ from typing import Any
 
 from apigov.diff.catalogue import CATALOGUE
 from apigov.diff.changes import Change, Place
+from apigov.diff.policy import SunsetNotice
 from apigov.diff.schemas import (
     REQUEST,
     RESPONSE,
     Delta,
     Ref,
     SchemaComparer,
+    SunsetDelta,
     as_text,
     deref,
     property_path_step,
@@ -67,8 +69,16 @@ class DiffResult:
     schema_visits: int
 
 
-def diff_specs(base: ApiSpec, head: ApiSpec, *, today: dt.date | None = None) -> DiffResult:
-    walker = _Walker(base, head, today or dt.datetime.now(dt.UTC).date())
+def diff_specs(
+    base: ApiSpec,
+    head: ApiSpec,
+    *,
+    today: dt.date | None = None,
+    notice: SunsetNotice | None = None,
+) -> DiffResult:
+    """`today` is the date of the change: sunsets that passed allow removals, and a new sunset
+    needs `notice` days from it (default `SunsetNotice()`)."""
+    walker = _Walker(base, head, today or dt.datetime.now(dt.UTC).date(), notice or SunsetNotice())
     walker.run()
     return DiffResult(walker.changes, walker.schemas.visits)
 
@@ -83,10 +93,13 @@ def _media_key(name: str) -> str:
 
 
 class _Walker:
-    def __init__(self, base: ApiSpec, head: ApiSpec, today: dt.date) -> None:
+    def __init__(self, base: ApiSpec, head: ApiSpec, today: dt.date, notice: SunsetNotice) -> None:
         self.base = base
         self.head = head
         self.today = today
+        self.notice = notice
+        # The head operation's `x-stability-level`: how much notice a sunset in it needs.
+        self.stability: Any = None
         self.unchanged = Unchanged(base, head)
         self.schemas = SchemaComparer(base, head, self.unchanged, today)
         self.changes: list[Change] = []
@@ -147,15 +160,21 @@ class _Walker:
     ) -> None:
         """Changes from schema deltas found at `site` (the schema's pointer in the operation)."""
         for delta in deltas:
+            action, detail = delta.action, delta.detail
+            if isinstance(delta, SunsetDelta):
+                decided = self.property_deprecation(delta)
+                if decided is None:
+                    continue
+                action, detail = decided
             if delta.about_property:
-                change_id = f"{direction}-{delta.action}"
+                change_id = f"{direction}-{action}"
             elif delta.path:
-                change_id = f"{direction}-property-{delta.action}"
+                change_id = f"{direction}-property-{action}"
             else:
-                change_id = f"{place}-{delta.action}"
+                change_id = f"{place}-{action}"
             if change_id not in CATALOGUE:
                 # A keyword action that has no id for this place (e.g. a header's property).
-                change_id = f"{direction}-property-{delta.action}"
+                change_id = f"{direction}-property-{action}"
                 if change_id not in CATALOGUE:
                     continue
             where = f"{label} property '{self.spelled(delta.path)[0]}'" if delta.path else label
@@ -166,12 +185,46 @@ class _Walker:
             touched = (logical, written.pointer) if written is not None else (logical,)
             self.emit(
                 change_id,
-                f"{where}: {delta.detail}",
+                f"{where}: {detail}",
                 operation,
                 delta.base,
                 delta.head,
                 touched,
             )
+
+    def property_deprecation(self, delta: SunsetDelta) -> tuple[str, str] | None:
+        """(action, detail) to report for a schema that became deprecated or whose sunset was
+        set or moved earlier; None: nothing to report.
+
+        A property is held to the rules of operations and parameters: deprecated without a
+        date, or with too little notice for the operation's stability level. A body, parameter
+        or header schema as a whole is reported only as deprecated.
+        """
+        deprecated = delta.action == "became-deprecated"
+        if not delta.path:
+            return (delta.action, delta.detail) if deprecated else None
+        if delta.sunset is None:
+            return "deprecated-without-sunset", "deprecated without an x-sunset date"
+        short = self.sunset_too_soon(delta.sunset)
+        if short is not None:
+            return "sunset-too-soon", short
+        return (delta.action, f"deprecated, sunset {delta.sunset}") if deprecated else None
+
+    def sunset_too_soon(self, sunset: dt.date) -> str | None:
+        """Why `sunset`, set by this change, gives clients too little notice (None: enough).
+
+        The one rule for operations, parameters and properties: at least the policy's days
+        for the operation's stability level between the change (`today`) and the sunset.
+        """
+        needed = self.notice.days(self.stability)
+        given = (sunset - self.today).days
+        if given >= needed:
+            return None
+        level = self.stability if self.stability in ("beta", "alpha", "draft") else "stable"
+        return (
+            f"sunset {sunset} is {given} days after {self.today}; "
+            f"{level} operations give at least {needed} days' notice"
+        )
 
     def spelled(self, path: tuple[str, ...]) -> tuple[str, str]:
         """A delta path as shown (`items[].total`) and as pointer steps, once per path: a
@@ -381,6 +434,23 @@ class _Walker:
         b_path: str,
         h_path: str,
     ) -> None:
+        outer_stability = self.stability
+        self.stability = _as_dict(h_op_ref.node).get("x-stability-level")
+        try:
+            self.operation_parts(label, b_item, b_op_ref, h_item, h_op_ref, b_path, h_path)
+        finally:
+            self.stability = outer_stability
+
+    def operation_parts(
+        self,
+        label: str,
+        b_item: Ref,
+        b_op_ref: Ref,
+        h_item: Ref,
+        h_op_ref: Ref,
+        b_path: str,
+        h_path: str,
+    ) -> None:
         b_op, b_at = _as_dict(b_op_ref.node), b_op_ref.place
         h_op, h_at = _as_dict(h_op_ref.node), h_op_ref.place
         self.lifecycle(label, b_op, b_at, h_op, h_at)
@@ -409,9 +479,9 @@ class _Walker:
         self, label: str, b_op: dict[str, Any], b_at: Place, h_op: dict[str, Any], h_at: Place
     ) -> None:
         b_dep, h_dep = b_op.get("deprecated") is True, h_op.get("deprecated") is True
+        b_sunset, h_sunset = sunset_of(b_op), sunset_of(h_op)
         if h_dep and not b_dep:
-            sunset = sunset_of(h_op)
-            if sunset is None:
+            if h_sunset is None:
                 self.emit(
                     "operation-deprecated-without-sunset",
                     f"{label} deprecated without an x-sunset date",
@@ -419,10 +489,14 @@ class _Walker:
                     b_at,
                     h_at,
                 )
+            elif (short := self.sunset_too_soon(h_sunset)) is not None:
+                self.emit(
+                    "operation-sunset-too-soon", f"{label} deprecated: {short}", label, b_at, h_at
+                )
             else:
                 self.emit(
                     "operation-deprecated",
-                    f"{label} deprecated, sunset {sunset}",
+                    f"{label} deprecated, sunset {h_sunset}",
                     label,
                     b_at,
                     h_at,
@@ -431,10 +505,24 @@ class _Walker:
             self.emit(
                 "operation-reactivated", f"{label} is no longer deprecated", label, b_at, h_at
             )
-        elif b_dep and h_dep and sunset_of(b_op) != sunset_of(h_op) and sunset_of(b_op) is not None:
+        elif b_dep and h_dep and h_sunset is not None and _earlier(h_sunset, b_sunset):
+            # A sunset set or moved earlier: clients planned for the old date (or for none).
+            short = self.sunset_too_soon(h_sunset)
+            if short is not None:
+                message = f"{label} sunset changed from {b_sunset or 'none'} to {h_sunset}: {short}"
+                self.emit("operation-sunset-too-soon", message, label, b_at, h_at)
+            elif b_sunset is not None:
+                self.emit(
+                    "operation-sunset-changed",
+                    f"{label} sunset changed from {b_sunset} to {h_sunset}",
+                    label,
+                    b_at,
+                    h_at,
+                )
+        elif b_dep and h_dep and b_sunset != h_sunset and b_sunset is not None:
             self.emit(
                 "operation-sunset-changed",
-                f"{label} sunset changed from {sunset_of(b_op)} to {sunset_of(h_op)}",
+                f"{label} sunset changed from {b_sunset} to {h_sunset}",
                 label,
                 b_at,
                 h_at,
@@ -598,13 +686,21 @@ class _Walker:
                     else "request-query-parameter-allow-empty-value-removed"
                 )
                 self.emit(change_id, f"{what} allowEmptyValue changed", label, b_at, h_at)
-        if (
-            h.get("deprecated") is True
-            and b.get("deprecated") is not True
-            and where in _DEFAULT_STYLE
-        ):
-            sunset = sunset_of(h)
-            if sunset is None:
+        # A path parameter cannot be left out: deprecating it says nothing clients can act on.
+        b_dep = b.get("deprecated") is True and where != "path"
+        h_dep = h.get("deprecated") is True and where != "path"
+        sunset = sunset_of(h)
+        if h_dep and not b_dep and where in _DEFAULT_STYLE:
+            short = self.sunset_too_soon(sunset) if sunset is not None else None
+            if short is not None:
+                self.emit(
+                    "request-parameter-sunset-too-soon",
+                    f"{what} deprecated: {short}",
+                    label,
+                    b_at,
+                    h_at,
+                )
+            elif sunset is None:
                 # Like an operation: clients are told it goes, not when.
                 self.emit(
                     f"request-{where}-parameter-deprecated-without-sunset",
@@ -621,11 +717,7 @@ class _Walker:
                     b_at,
                     h_at,
                 )
-        elif (
-            b.get("deprecated") is True
-            and h.get("deprecated") is not True
-            and where in _DEFAULT_STYLE
-        ):
+        elif b_dep and not h_dep and where in _DEFAULT_STYLE:
             self.emit(
                 f"request-{where}-parameter-reactivated",
                 f"{what} is no longer deprecated",
@@ -633,6 +725,12 @@ class _Walker:
                 b_at,
                 h_at,
             )
+        elif b_dep and h_dep and sunset is not None and _earlier(sunset, sunset_of(b)):
+            short = self.sunset_too_soon(sunset)
+            if short is not None:
+                was = sunset_of(b) or "none"
+                message = f"{what} sunset changed from {was} to {sunset}: {short}"
+                self.emit("request-parameter-sunset-too-soon", message, label, b_at, h_at)
         b_schema, b_schema_at = _parameter_schema(b, b_at)
         h_schema, h_schema_at = _parameter_schema(h, h_at)
         if b_schema is not None and h_schema is not None:
@@ -1113,6 +1211,11 @@ def _reversed_level(change_id: str, level: Level) -> Level:
             counterpart = CATALOGUE.get(other + change_id[len(side) :])
             return counterpart.level if counterpart is not None else level
     return level
+
+
+def _earlier(new: dt.date, old: dt.date | None) -> bool:
+    """Whether a sunset `new` gives clients less time than `old` (None: no date was set)."""
+    return old is None or new < old
 
 
 def _parameter_schema(param: dict[str, Any], at: Place) -> tuple[Any, Place]:

@@ -14,6 +14,9 @@
 
     consumer-aware: true         # with --consumers: a breaking change no consumer uses
                                  # is a warning
+    sunset-notice:               # days from the change that sets an x-sunset date to that
+      stable: 180                # date, by the operation's x-stability-level (stable also
+      beta: 31                   # for operations without one); fewer is `...-sunset-too-soon`
 
 An ignore entry that has expired stops hiding its change. Ids and paths may use `*` globs.
 """
@@ -70,12 +73,41 @@ class Ignore:
 
 
 @dataclass(frozen=True, slots=True)
+class SunsetNotice:
+    """The least number of days between a change that sets an `x-sunset` date (a deprecation,
+    or a sunset moved earlier) and that date, per stability level (`x-stability-level` of the
+    operation; none counts as stable). The defaults are oasdiff's (`--deprecation-days-stable`
+    180, `--deprecation-days-beta` 31).
+    """
+
+    stable: int = 180
+    beta: int = 31
+    alpha: int = 0
+    draft: int = 0
+
+    def days(self, stability: Any) -> int:
+        """The notice an element of an operation at `stability` needs."""
+        if stability == "beta":
+            return self.beta
+        if stability == "alpha":
+            return self.alpha
+        if stability == "draft":
+            return self.draft
+        return self.stable
+
+
+_STABILITY_LEVELS = ("stable", "beta", "alpha", "draft")
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     levels: Mapping[str, str] = field(default_factory=dict)
     exceptions: tuple[Exemption, ...] = ()
     ignores: tuple[Ignore, ...] = ()
     consumer_aware: bool = False
     """With consumer contracts at hand, a breaking change that no consumer uses is a warning."""
+    sunset_notice: SunsetNotice | None = None
+    """None: the default notice (`SunsetNotice()`)."""
 
     def apply(self, changes: Iterable[Change], today: dt.date) -> list[Change]:
         kept: list[Change] = []
@@ -96,6 +128,7 @@ class Policy:
             self.exceptions + other.exceptions,
             self.ignores + other.ignores,
             self.consumer_aware or other.consumer_aware,
+            other.sunset_notice or self.sunset_notice,
         )
 
 
@@ -126,9 +159,11 @@ def policy_from_data(data: Any, file: str) -> Policy:
         return Policy()
     if not isinstance(data, dict):
         raise InputError(
-            file, "a policy must be a mapping with levels, exceptions, ignore, consumer-aware"
+            file,
+            "a policy must be a mapping with levels, exceptions, ignore, consumer-aware, "
+            "sunset-notice",
         )
-    unknown = set(data) - {"levels", "exceptions", "ignore", "consumer-aware"}
+    unknown = set(data) - {"levels", "exceptions", "ignore", "consumer-aware", "sunset-notice"}
     if unknown:
         raise InputError(file, f"unknown policy key(s): {', '.join(sorted(unknown))}")
     levels: dict[str, str] = {}
@@ -163,7 +198,35 @@ def policy_from_data(data: Any, file: str) -> Policy:
         tuple(exceptions),
         ignores_from_data(data.get("ignore") or [], file),
         consumer_aware,
+        _sunset_notice(data.get("sunset-notice"), file) if "sunset-notice" in data else None,
     )
+
+
+def _sunset_notice(value: Any, file: str) -> SunsetNotice:
+    where = "/sunset-notice"
+    if not isinstance(value, dict):
+        raise InputError(
+            file,
+            "sunset-notice must map stability levels (stable, beta, alpha, draft) to days",
+            pointer=where,
+        )
+    days: dict[str, int] = {}
+    for level, count in value.items():
+        if level not in _STABILITY_LEVELS:
+            raise InputError(
+                file,
+                f"sunset-notice: unknown stability level {level!r} "
+                f"(one of {', '.join(_STABILITY_LEVELS)})",
+                pointer=f"{where}/{level}",
+            )
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise InputError(
+                file,
+                f"sunset-notice: {level} must be a whole number of days, 0 or more",
+                pointer=f"{where}/{level}",
+            )
+        days[level] = count
+    return SunsetNotice(**days)
 
 
 def ignores_from_data(entries: Any, file: str, prefix: str = "/ignore") -> tuple[Ignore, ...]:

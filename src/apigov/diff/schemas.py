@@ -94,6 +94,43 @@ class Delta:
         )
 
 
+@dataclass(slots=True)
+class SunsetDelta(Delta):
+    """A schema that became deprecated (`became-deprecated`), or whose `x-sunset` date was set
+    or moved earlier while deprecated (`sunset-moved`), with the head's sunset date (None: no
+    date).
+
+    Whether the date leaves enough notice depends on the operation using the schema (its
+    stability level), so the engine decides what to report; the delta only carries the date.
+    """
+
+    sunset: dt.date | None = None
+
+    def within(self, tokens: tuple[str, ...]) -> Delta:
+        if not tokens:
+            return self
+        return SunsetDelta(
+            self.action,
+            (*tokens, *self.path),
+            self.detail,
+            self.base,
+            self.head,
+            self.about_property,
+            self.sunset,
+        )
+
+    def under(self, token: str) -> Delta:
+        return SunsetDelta(
+            self.action,
+            (token, *self.path),
+            self.detail,
+            self.base,
+            self.head,
+            self.about_property,
+            self.sunset,
+        )
+
+
 # Where subschemas sit, for the walk over equal nodes: maps of schemas, lists of schemas, and
 # single schemas (with the token naming them in a property path; "" adds none).
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas"})
@@ -523,11 +560,21 @@ class SchemaComparer:
                     f"default changed from {_show(bk['default'])} to {_show(hk['default'])}",
                 )
         self._discriminator(out, bk.get("discriminator"), hk.get("discriminator"), bp, hp)
-        if (bk.get("deprecated") is True) != (hk.get("deprecated") is True):
-            add(
-                "became-deprecated" if hk.get("deprecated") is True else "deprecation-removed",
-                "deprecated changed",
-            )
+        b_deprecated, h_deprecated = bk.get("deprecated") is True, hk.get("deprecated") is True
+        if h_deprecated:
+            h_sunset = sunset_of(hk)
+            if not b_deprecated:
+                detail = "deprecated changed"
+                out.append(SunsetDelta("became-deprecated", (), detail, bp, hp, False, h_sunset))
+            elif h_sunset is not None:
+                b_sunset = sunset_of(bk)
+                if b_sunset is None or h_sunset < b_sunset:
+                    # Clients planned for the old date (or for none): the new one needs notice.
+                    how = "set to" if b_sunset is None else "moved earlier to"
+                    detail = f"x-sunset {how} {h_sunset}"
+                    out.append(SunsetDelta("sunset-moved", (), detail, bp, hp, False, h_sunset))
+        elif b_deprecated:
+            add("deprecation-removed", "deprecated changed")
         self._properties(out, b, h, direction)
         self._additional(out, b, h, direction)
         if b.items is not None and h.items is not None:
@@ -1011,9 +1058,10 @@ class SchemaComparer:
         `base_only`).
 
         False only when they provably exclude each other: types with no value in common,
-        `const`/`enum` sets with no value in common, or a property one side requires that
-        the other forbids or constrains to other values (a tag property such as
-        `kind: {const: cat}`). Anything else may overlap.
+        `const`/`enum` sets with no value in common, strings of two formats no string has
+        both of, or two patterns anchored on literal prefixes that differ, or a property one
+        side requires that the other forbids or constrains to other values (a tag property
+        such as `kind: {const: cat}`). Anything else may overlap.
         """
         if depth > 4:
             return True
@@ -1041,6 +1089,10 @@ class SchemaComparer:
             and h_types is not None
             and _ranges_apart(b.keywords, h.keywords, b_types | h_types)
         ):
+            return False
+        # `format` and `pattern` constrain strings only: they keep two schemas apart when one
+        # of them accepts nothing but strings.
+        if (b_types == _STRING or h_types == _STRING) and _strings_apart(b.keywords, h.keywords):
             return False
         for name in b.required | h.required:
             b_prop, h_prop = b.properties.get(name), h.properties.get(name)
@@ -1089,6 +1141,87 @@ def _ranges_apart(b: Mapping[str, Any], h: Mapping[str, Any], types: frozenset[s
                 and (high[0] < low[0] or (high[0] == low[0] and (high[1] or low[1])))
             ):
                 return True
+    return False
+
+
+_STRING = frozenset({"string"})
+
+# String formats no two of which share a value, so that two alternatives of different formats
+# are told apart (apigov reads `format` as an assertion, as `...-format-added` does):
+# a date-time holds ':' and a date does not, a time has ':' where a date-time has a digit of
+# its year, an email holds '@' and none of the others do, a uuid has '-' and no ':' or '.',
+# an IPv4 address only digits and dots, an IPv6 address ':' but none of '-', '@', 'T' or '+'.
+# Formats whose values other formats may spell (hostname, uri, byte, password, ...) are left
+# out: two alternatives with one of them may overlap.
+_DISJOINT_FORMATS = frozenset({"date", "date-time", "time", "email", "uuid", "ipv4", "ipv6"})
+
+
+def _strings_apart(b: Mapping[str, Any], h: Mapping[str, Any]) -> bool:
+    """Whether no string satisfies both the `format`s or both the `pattern`s of two schemas."""
+    b_format, h_format = b.get("format"), h.get("format")
+    if b_format != h_format and b_format in _DISJOINT_FORMATS and h_format in _DISJOINT_FORMATS:
+        return True
+    b_prefix, h_prefix = _literal_prefix(b.get("pattern")), _literal_prefix(h.get("pattern"))
+    if b_prefix and h_prefix:
+        shorter = min(len(b_prefix), len(h_prefix))
+        return b_prefix[:shorter] != h_prefix[:shorter]
+    return False
+
+
+# Characters that mean something in an ECMA-262 pattern (anything else stands for itself).
+_REGEX_SYNTAX = frozenset("\\^$.|?*+()[]{}")
+# Escapes of characters that stand for themselves (`\.`, `\-`); letters and digits after a
+# backslash name classes (`\d`), anchors (`\b`) or code points (`\u0041`): not literal.
+_ESCAPED_LITERALS = frozenset("\\^$.|?*+()[]{}/-")
+
+
+def _literal_prefix(pattern: Any) -> str:
+    """The text every match of `pattern` starts with: the literal characters right after a
+    leading `^`, e.g. "ORD-" for `^ORD-[0-9]+$`. Empty when there is no anchor, when an
+    alternation outside any group (`^a|b`) lets a match start elsewhere, or when in doubt."""
+    if not isinstance(pattern, str) or not pattern.startswith("^") or _top_level_bar(pattern):
+        return ""
+    prefix: list[str] = []
+    index = 1
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            escaped = pattern[index + 1 : index + 2]
+            if escaped not in _ESCAPED_LITERALS:
+                break
+            char, width = escaped, 2
+        elif char in _REGEX_SYNTAX:
+            break
+        else:
+            width = 1
+        following = pattern[index + width : index + width + 1]
+        if following in ("?", "*", "{"):
+            break  # the character may be absent (or repeated a number of times we don't read)
+        prefix.append(char)
+        if following == "+":
+            break  # at least once: it is part of the prefix, what follows is not
+        index += width
+    return "".join(prefix)
+
+
+def _top_level_bar(pattern: str) -> bool:
+    """Whether `pattern` has an alternation `|` outside every group and character class."""
+    depth, in_class, escaped = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth <= 0:
+            return True
     return False
 
 
