@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apigov.diff.docs import render
+from apigov.diff.docs import render, render_levels
 from helpers import REPO
 
 
@@ -17,3 +17,14 @@ def test_diff_checks_doc_lists_every_id() -> None:
     text = render()
     for change_id in CATALOGUE:
         assert f"| `{change_id}` |" in text
+
+
+def test_the_engines_table_of_levels_is_the_catalogue_as_generated_now() -> None:
+    from apigov.diff.catalogue import CATALOGUE
+    from apigov.diff.levels import LEVELS
+
+    shown = (REPO / "src" / "apigov" / "diff" / "levels.py").read_text(encoding="utf-8")
+    assert shown == render_levels(), (
+        "run: python -m apigov.diff.docs levels > src/apigov/diff/levels.py"
+    )
+    assert {change_id: check.level for change_id, check in CATALOGUE.items()} == LEVELS

@@ -1,4 +1,8 @@
-"""The breaking-change engine: `diff_specs` (changes), `run_diff` (a `Report`), the catalogue."""
+"""The breaking-change engine: `diff_specs` (changes), `run_diff` (a `Report`).
+
+The catalogue of change ids, with a doc and an example each, is `apigov.diff.catalogue`; a run
+needs only the ids' levels (`apigov.diff.levels`, generated from it).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from apigov.diff.catalogue import CATALOGUE, Check
 from apigov.diff.changes import Change, Place
 from apigov.diff.engine import DiffResult, diff_specs
 from apigov.diff.policy import Policy, policy_from_data
@@ -14,9 +17,7 @@ from apigov.findings import Level, Location, Report
 from apigov.spec.model import ApiSpec, PactFile
 
 __all__ = [
-    "CATALOGUE",
     "Change",
-    "Check",
     "DiffResult",
     "Place",
     "Policy",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from apigov.diff.keywords import NESTED_SCHEMA_KEYWORDS, OPAQUE_KEYWORDS
 from apigov.findings import Level
 
 E, W, I = Level.ERROR, Level.WARNING, Level.INFO  # noqa: E741 - the levels' initials
@@ -480,40 +481,6 @@ SCHEMA_ACTIONS: list[SchemaAction] = [
         S,
     ),
 ]
-
-# Keywords compared as a whole (by content, `$ref`s by name): any change may reject values
-# that were accepted before, so "changed" breaks both ways; adding one constrains, removing
-# one loosens. keyword -> (family name, an example value, another example value).
-OPAQUE_KEYWORDS: dict[str, tuple[str, Any, Any]] = {
-    "contains": ("contains", {"type": "string"}, {"type": "integer"}),
-    "prefixItems": ("prefix-items", [{"type": "string"}], [{"type": "string"}, S]),
-    "propertyNames": ("property-names", {"maxLength": 5}, {"maxLength": 3}),
-    "patternProperties": ("pattern-properties", {"^x-": S}, {"^y-": S}),
-    "dependentRequired": ("dependent-required", {"a": ["b"]}, {"a": ["c"]}),
-    "dependentSchemas": (
-        "dependent-schemas",
-        {"a": {"required": ["b"]}},
-        {"c": {"required": ["b"]}},
-    ),
-    "if": ("if", {"required": ["a"]}, {"required": ["b"]}),
-    "then": ("then", {"required": ["b"]}, {"required": ["c"]}),
-    "else": ("else", {"required": ["b"]}, {"required": ["c"]}),
-    "not": ("not", {"type": "integer"}, {"type": "boolean"}),
-    "unevaluatedProperties": ("unevaluated-properties", False, {"type": "string"}),
-    "unevaluatedItems": ("unevaluated-items", False, {"type": "string"}),
-    "contentMediaType": ("content-media-type", "application/json", "application/xml"),
-    "contentEncoding": ("content-encoding", "base64", "base32"),
-    "contentSchema": ("content-schema", {"type": "object"}, {"type": "array"}),
-    "x-extensible-enum": ("x-extensible-enum", ["a", "b"], ["a"]),
-}
-
-
-# Subschemas whose constraints point the same way as their parent's: compared recursively when
-# both sides have one, so they have no "-changed" id of their own (`not` and `if`/`then`/`else`
-# invert or condition them and are compared whole).
-NESTED_SCHEMA_KEYWORDS = frozenset(
-    {"contains", "propertyNames", "contentSchema", "unevaluatedItems", "unevaluatedProperties"}
-)
 
 
 def _opaque_family(keyword: str, family: str, first: Any, second: Any) -> list[SchemaAction]:

@@ -1,4 +1,6 @@
-"""docs/diff-checks.md, generated from the catalogue: `python -m apigov.diff.docs > FILE`."""
+"""Files generated from the catalogue: docs/diff-checks.md (`python -m apigov.diff.docs >
+docs/diff-checks.md`) and the engine's table of levels (`python -m apigov.diff.docs levels >
+src/apigov/diff/levels.py`). A test keeps both equal to what this module renders now."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import sys
 from collections import Counter
 
 from apigov.diff.catalogue import CATALOGUE, SCHEMA_PLACES
+from apigov.findings import Level
 
 # oasdiff's rule catalogue (checker/rules.go at commit 4553c69d, 2026-08-08: the 509 rows of its
 # rules.tsv) by area, with the apigov areas that cover the same ground and what apigov does
@@ -118,5 +121,29 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def render_levels() -> str:
+    """src/apigov/diff/levels.py: every id and its default level, all a diff run needs of the
+    catalogue (building the catalogue, with its 900 example pairs, would add to every run)."""
+    initials = {Level.ERROR: "E", Level.WARNING: "W", Level.INFO: "I"}
+    lines = [
+        '"""Every change id and its default level, generated from the catalogue: do not edit.',
+        "",
+        "`python -m apigov.diff.docs levels > src/apigov/diff/levels.py` writes it again.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from apigov.findings import Level",
+        "",
+        "E, W, I = Level.ERROR, Level.WARNING, Level.INFO  # noqa: E741 - the levels' initials",
+        "",
+        "LEVELS: dict[str, Level] = {",
+        *(f'    "{cid}": {initials[check.level]},' for cid, check in CATALOGUE.items()),
+        "}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    sys.stdout.write(render_levels() if sys.argv[1:] == ["levels"] else render())

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from apigov.diff.catalogue import CATALOGUE
 from apigov.diff.changes import Change, Place
+from apigov.diff.levels import LEVELS
 from apigov.diff.policy import SunsetNotice
 from apigov.diff.schemas import (
     REQUEST,
@@ -136,7 +136,7 @@ class _Walker:
         touched: tuple[str, ...] = (),
         logical: str | None = None,
     ) -> None:
-        level = CATALOGUE[change_id].level
+        level = LEVELS[change_id]
         if self.reversed_roles:
             level = _reversed_level(change_id, level)
         if logical is None:
@@ -172,10 +172,10 @@ class _Walker:
                 change_id = f"{direction}-property-{action}"
             else:
                 change_id = f"{place}-{action}"
-            if change_id not in CATALOGUE:
+            if change_id not in LEVELS:
                 # A keyword action that has no id for this place (e.g. a header's property).
                 change_id = f"{direction}-property-{action}"
-                if change_id not in CATALOGUE:
+                if change_id not in LEVELS:
                     continue
             where = f"{label} property '{self.spelled(delta.path)[0]}'" if delta.path else label
             # Where the change sits inside the operation's message, through any `$ref`s, and
@@ -1208,8 +1208,7 @@ def _reversed_level(change_id: str, level: Level) -> Level:
     """
     for side, other in (("request-", "response-"), ("response-", "request-")):
         if change_id.startswith(side):
-            counterpart = CATALOGUE.get(other + change_id[len(side) :])
-            return counterpart.level if counterpart is not None else level
+            return LEVELS.get(other + change_id[len(side) :], level)
     return level
 
 

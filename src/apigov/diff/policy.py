@@ -29,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from apigov.diff.catalogue import CATALOGUE
 from apigov.diff.changes import Change
+from apigov.diff.levels import LEVELS
 from apigov.findings import Level
 from apigov.spec.errors import InputError
 
@@ -169,7 +169,7 @@ def policy_from_data(data: Any, file: str) -> Policy:
     levels: dict[str, str] = {}
     for change_id, level in (data.get("levels") or {}).items():
         where = f"/levels/{change_id}"
-        if change_id not in CATALOGUE:
+        if change_id not in LEVELS:
             raise InputError(file, f"unknown change id {change_id!r}", pointer=where)
         if level not in ("error", "warning", "info", OFF):
             raise InputError(

@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from apigov.diff.catalogue import NESTED_SCHEMA_KEYWORDS as _NESTED
-from apigov.diff.catalogue import OPAQUE_KEYWORDS
 from apigov.diff.changes import Place
+from apigov.diff.keywords import NESTED_SCHEMA_KEYWORDS as _NESTED
+from apigov.diff.keywords import OPAQUE_KEYWORDS
 from apigov.diff.unchanged import Unchanged
 from apigov.spec import pointer as jp
 from apigov.spec.deprecation import sunset_of
