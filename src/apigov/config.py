@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from apigov.spec.errors import InputError
 from apigov.spec.limits import Limits
@@ -53,16 +54,14 @@ _KNOWN_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class EnvironmentSetting:
+class EnvironmentSetting(Struct, frozen=True):
     """An environment the fleet deploys to; `production` guards destructive fuzzing."""
 
     name: str
     production: bool = False
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Struct, frozen=True):
     """Settings for one run. `file` is None when no configuration file was found."""
 
     file: Path | None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct, field
 
 
 class Level(StrEnum):
@@ -23,8 +24,7 @@ class Level(StrEnum):
 _RANK = {Level.ERROR: 3, Level.WARNING: 2, Level.INFO: 1}
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(Struct, frozen=True):
     """Where a finding points: a file, a JSON pointer inside it, and its source position."""
 
     file: str
@@ -48,8 +48,7 @@ class Location:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One thing an analyzer has to say: a rule or change id, a level and where it applies."""
 
     id: str
@@ -72,8 +71,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class RuleInfo:
+class RuleInfo(Struct, frozen=True):
     """What a finding id means, for reporters that describe their rules (SARIF).
 
     Any analyzer with a catalogue (lint rules, diff change ids) can describe its ids this way.
@@ -87,8 +85,7 @@ class RuleInfo:
     """The level the rule has unless something (an override) changes it for one finding."""
 
 
-@dataclass(slots=True)
-class Report:
+class Report(Struct):
     """What one command found: the input to every reporter and to the exit-code decision."""
 
     command: str

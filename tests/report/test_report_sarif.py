@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import dataclasses
+import msgspec.structs
 import hashlib
 import json
 import re
@@ -255,8 +255,8 @@ def test_every_location_is_physical(sample: Report, unlocated: Report) -> None:
 
 def test_fingerprint_is_stable_when_lines_move_and_differs_by_pointer() -> None:
     base = Finding("r", Level.ERROR, "m", Location("./a.yaml", "/p", 10, 2))
-    moved = dataclasses.replace(base, location=Location("a.yaml", "/p", 99, 1), message="other")
-    elsewhere = dataclasses.replace(base, location=Location("a.yaml", "/q", 10, 2))
+    moved = msgspec.structs.replace(base, location=Location("a.yaml", "/p", 99, 1), message="other")
+    elsewhere = msgspec.structs.replace(base, location=Location("a.yaml", "/q", 10, 2))
     assert sarif.fingerprint(base) == sarif.fingerprint(moved) == sha("r", "a.yaml", "/p")
     assert sarif.fingerprint(base) != sarif.fingerprint(elsewhere)
 

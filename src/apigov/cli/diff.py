@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import msgspec.structs
 import orjson
 import typer
 
@@ -209,8 +209,8 @@ class _Inputs:
             return file
 
         findings = [
-            dataclasses.replace(
-                f, location=dataclasses.replace(f.location, file=name(f.location.file))
+            msgspec.structs.replace(
+                f, location=msgspec.structs.replace(f.location, file=name(f.location.file))
             )
             if f.location is not None
             else f

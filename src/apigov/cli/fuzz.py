@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -12,6 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
+import msgspec.structs
 import typer
 
 from apigov.cli.options import (
@@ -313,9 +313,9 @@ def _renamed_file(file: str, folder: str, label: str) -> str:
 
 def _renamed(report: Report, folder: str, label: str) -> Report:
     findings = [
-        dataclasses.replace(
+        msgspec.structs.replace(
             f,
-            location=dataclasses.replace(
+            location=msgspec.structs.replace(
                 f.location, file=_renamed_file(f.location.file, folder, label)
             ),
         )

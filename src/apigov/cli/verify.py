@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import msgspec.structs
 import typer
 
 from apigov.cli.options import (
@@ -317,7 +317,9 @@ def _renamed(finding: Finding, written: list[tuple[str, str]]) -> Finding:
     if finding.location is None or not written:
         return finding
     shown = _shown(finding.location.file, written)
-    return dataclasses.replace(finding, location=dataclasses.replace(finding.location, file=shown))
+    return msgspec.structs.replace(
+        finding, location=msgspec.structs.replace(finding.location, file=shown)
+    )
 
 
 def _provider_pacts(targets: list[str], provider: str, named: set[str]) -> list[PactFile]:

@@ -6,9 +6,10 @@ needs only the ids' levels (`apigov.diff.levels`, generated from it).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+
+import msgspec.structs
 
 from apigov.diff.changes import Change, Place
 from apigov.diff.engine import DiffResult, diff_specs
@@ -87,7 +88,7 @@ def _with_consumers(
     for change in changes:
         users = usage.users(change.id, change.touched)
         used_by = tuple(dict.fromkeys((use.consumer, use.description) for use in users))
-        change = dataclasses.replace(change, used_by=used_by)
+        change = msgspec.structs.replace(change, used_by=used_by)
         # Only operations under /paths are what pacts describe: a webhook or callback change
         # has receivers no pact names, so nobody "using" it proves nothing.
         if (
@@ -97,7 +98,7 @@ def _with_consumers(
             and change.touched[:1] != ()
             and change.touched[0].startswith("/paths/")
         ):
-            change = dataclasses.replace(
+            change = msgspec.structs.replace(
                 change,
                 level=Level.WARNING,
                 message=f"{change.message} (no consumer uses it)",

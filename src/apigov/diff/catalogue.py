@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from apigov.diff.keywords import NESTED_SCHEMA_KEYWORDS, OPAQUE_KEYWORDS
 from apigov.findings import Level
@@ -22,8 +23,7 @@ E, W, I = Level.ERROR, Level.WARNING, Level.INFO  # noqa: E741 - the levels' ini
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(Struct, frozen=True):
     """One change id: its default level, what it means, and an example pair that triggers it.
 
     The example documents are built when asked for (`base`, `head`): a diff run needs only
@@ -108,8 +108,7 @@ def place_schema(place: str, schema: Json) -> Json:
 # ---- schema keyword families -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaAction:
+class SchemaAction(Struct, frozen=True):
     """One keyword action: levels per direction and a base/head schema pair showing it."""
 
     action: str

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from apigov.findings import Finding, Level, Location
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(Struct, frozen=True):
     """A node of one document: the JSON pointer and the file holding it (None: the root file)."""
 
     pointer: str
     source: Source | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(Struct, frozen=True):
     """One difference. `base`/`head` say where it is on each side (None when absent there).
 
     `touched` holds JSON pointers of the request/response elements involved, so a

@@ -12,8 +12,9 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from apigov.diff.changes import Change, Place
 from apigov.diff.levels import LEVELS
@@ -61,8 +62,7 @@ _KEYWORD_TOKENS = frozenset(
 _SEMVER = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 
-@dataclass(frozen=True, slots=True)
-class DiffResult:
+class DiffResult(Struct, frozen=True):
     """Every change between two specs, in walk order, with how much work the walk did."""
 
     changes: list[Change]

@@ -26,8 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from apigov.diff.changes import Change
 from apigov.diff.levels import LEVELS
@@ -37,8 +38,7 @@ from apigov.spec.errors import InputError
 OFF = "off"
 
 
-@dataclass(frozen=True, slots=True)
-class Exemption:
+class Exemption(Struct, frozen=True):
     ids: tuple[str, ...]
     paths: tuple[str, ...]
     operations: tuple[str, ...]
@@ -54,8 +54,7 @@ class Exemption:
         return not self.operations or change.operation in self.operations
 
 
-@dataclass(frozen=True, slots=True)
-class Ignore:
+class Ignore(Struct, frozen=True):
     id: str
     operation: str | None
     path: str | None
@@ -72,8 +71,7 @@ class Ignore:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SunsetNotice:
+class SunsetNotice(Struct, frozen=True):
     """The least number of days between a change that sets an `x-sunset` date (a deprecation,
     or a sunset moved earlier) and that date, per stability level (`x-stability-level` of the
     operation; none counts as stable). The defaults are oasdiff's (`--deprecation-days-stable`
@@ -99,8 +97,7 @@ class SunsetNotice:
 _STABILITY_LEVELS = ("stable", "beta", "alpha", "draft")
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(Struct, frozen=True):
     levels: Mapping[str, str] = field(default_factory=dict)
     exceptions: tuple[Exemption, ...] = ()
     ignores: tuple[Ignore, ...] = ()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from apigov.findings import Finding, Level, Location, Report
 from apigov.fuzz.driver import FuzzObserver, check_reachable, run_fuzz
@@ -21,8 +22,7 @@ from apigov.spec.errors import InputError
 from apigov.spec.model import ApiSpec
 
 
-@dataclass
-class FuzzOutcome:
+class FuzzOutcome(Struct):
     """What `fuzz_spec` hands back: the report for the reporters and the run for the registry."""
 
     report: Report

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from apigov.findings import Finding, Level, Location
 
@@ -18,8 +19,7 @@ NETWORK_CHECK = "network_error"
 """The check name given to requests that got no HTTP answer (timeouts, resets, refused)."""
 
 
-@dataclass(frozen=True, slots=True)
-class FailureKey:
+class FailureKey(Struct, frozen=True):
     """What makes two failures the same: stable across seeds, so baselines can use it."""
 
     operation: str
@@ -30,8 +30,7 @@ class FailureKey:
         return {"operation": self.operation, "check": self.check, "failure": self.failure}
 
 
-@dataclass(slots=True)
-class FuzzFailure:
+class FuzzFailure(Struct):
     """One distinct failure: the smallest reproduction seen and how often it was seen."""
 
     key: FailureKey
@@ -54,8 +53,7 @@ class FuzzFailure:
         }
 
 
-@dataclass
-class FuzzRun:
+class FuzzRun(Struct):
     """Everything one `apigov fuzz` run observed (the future registry evidence)."""
 
     spec: str

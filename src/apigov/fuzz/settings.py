@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -17,8 +18,7 @@ SAFE_RATE_LIMIT = "10/s"
 """`--safe` sends at most this many requests unless --rate-limit says otherwise."""
 
 
-@dataclass(frozen=True)
-class FuzzSettings:
+class FuzzSettings(Struct, frozen=True):
     """Budgets and request options of one run. Every bound has a finite default."""
 
     base_url: str
@@ -43,8 +43,7 @@ class FuzzSettings:
     """Positive data only, no destructive methods, rate-limited: for shared staging data."""
 
 
-@dataclass(frozen=True)
-class TargetSafety:
+class TargetSafety(Struct, frozen=True):
     """Whether the target is production and which methods count as destructive there."""
 
     production: bool = False

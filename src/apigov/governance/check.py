@@ -14,10 +14,12 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from apigov import __version__
 from apigov.config import Config
@@ -44,8 +46,7 @@ class Verdict(StrEnum):
     UNCHECKED = "unchecked"
 
 
-@dataclass(frozen=True, slots=True)
-class CheckSettings:
+class CheckSettings(Struct, frozen=True):
     """Everything `apigov check` needs besides the tree: resolved from options and config."""
 
     ruleset: str = "apigov:recommended"
@@ -60,8 +61,7 @@ class CheckSettings:
     registry: str | None = None
 
 
-@dataclass(slots=True)
-class CheckResult:
+class CheckResult(Struct):
     report: Report
     graph: FleetGraph | None
     """None when the whole report was replayed from the cache (nothing changed)."""
@@ -522,8 +522,7 @@ def policy_digest(policy_file: Path | None) -> str:
         return str(policy_file)
 
 
-@dataclass(frozen=True, slots=True)
-class _Changes:
+class _Changes(Struct, frozen=True):
     top: Path
     files: frozenset[str]
     """Paths (relative to the top of the work tree) that differ from the base revision."""

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Container, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from apigov.spec.deprecation import sunset_of
 from apigov.spec.loader import Loader
@@ -31,8 +32,7 @@ MESSAGE = "message"
 _TEMPLATE_PARAMETER = re.compile(r"\{[^}/]*\}")
 
 
-@dataclass(slots=True)
-class Service:
+class Service(Struct):
     """One service of the fleet and the documents its folder holds."""
 
     name: str
@@ -69,8 +69,7 @@ class Service:
         return tuple(item for item in listed or () if isinstance(item, str))
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(Struct, frozen=True):
     """A provider operation some consumer uses: `METHOD /template` and what the spec says."""
 
     key: str
@@ -80,8 +79,7 @@ class Operation:
     sunset: dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
+class Use(Struct, frozen=True):
     """One interaction of one pact: a consumer relying on a provider operation or message."""
 
     consumer: str
@@ -99,15 +97,14 @@ class Use:
     """The provider operation the request matched; None for messages and unmatched requests."""
 
 
-@dataclass(slots=True)
-class FleetGraph:
+class FleetGraph(Struct):
     """Services, and every use of one service by another (the edges, per interaction)."""
 
     root: str
     services: dict[str, Service] = field(default_factory=dict)
     uses: list[Use] = field(default_factory=list)
     pacts: list[PactFile] = field(default_factory=list)
-    _by_pact: dict[int, list[Use]] | None = field(default=None, repr=False)
+    _by_pact: dict[int, list[Use]] | None = None
 
     def edges(self) -> dict[tuple[str, str], list[Use]]:
         """(consumer, provider) -> the uses along that edge, in a stable order."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import orjson
+from msgspec import Struct
 
 from apigov.governance.check import Verdict
 from apigov.governance.graph import HTTP, FleetGraph
@@ -27,8 +27,7 @@ COLOURS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(Struct, frozen=True):
     consumer: str
     provider: str
     verdict: Verdict

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from apigov.findings import Finding, Level, Location, RuleInfo
 from apigov.governance.graph import (
@@ -29,8 +31,7 @@ from apigov.spec.model import ApiSpec
 OFF = "off"
 
 
-@dataclass(frozen=True, slots=True)
-class FleetRule:
+class FleetRule(Struct, frozen=True):
     id: str
     level: Level
     doc: str
@@ -146,8 +147,7 @@ DEFAULT_FAN_IN = 10
 DEFAULT_FAN_OUT = 8
 
 
-@dataclass(frozen=True, slots=True)
-class FleetSettings:
+class FleetSettings(Struct, frozen=True):
     """Levels per rule (or off) and the fan-in/fan-out limits."""
 
     levels: Mapping[str, str] = field(default_factory=dict)
@@ -214,8 +214,7 @@ def settings_from_data(data: Any, file: str) -> FleetSettings:
     )
 
 
-@dataclass(slots=True)
-class _Context:
+class _Context(Struct):
     graph: FleetGraph
     settings: FleetSettings
     today: dt.date

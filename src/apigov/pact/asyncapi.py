@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from apigov.findings import Finding, Level
 from apigov.pact.compat import (
@@ -110,8 +111,7 @@ def check_pact(
     return found
 
 
-@dataclass
-class _Expected:
+class _Expected(Struct):
     """One message of an interaction: what the consumer expects and where it is written."""
 
     interaction: Interaction
@@ -121,8 +121,7 @@ class _Expected:
     """What the provider must do with it: SEND (the consumer receives it) or RECEIVE."""
 
 
-@dataclass
-class _Verdict:
+class _Verdict(Struct):
     candidate: AsyncMessage
     problems: list[tuple[str, str, str]] = field(default_factory=list)
     """(rule id, pointer below the message body, message) for each problem."""

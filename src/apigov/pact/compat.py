@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from msgspec import Struct, field
 
 from apigov.findings import Finding, Level
 from apigov.pact.matching import parse_rule_path
@@ -44,8 +44,7 @@ its cache of static results by it (2: message headers, AsyncAPI operation refere
 reply messages)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Struct, frozen=True):
     id: str
     level: Level
     comparator: str | None
@@ -441,8 +440,7 @@ _STANDARD_RESPONSE_HEADERS = frozenset(
 )
 
 
-@dataclass(slots=True)
-class _Operation:
+class _Operation(Struct):
     template: str
     method: str
     node: dict[str, Any]
@@ -451,8 +449,7 @@ class _Operation:
     """(parameter, the file it lives in, pointer of its definition)."""
 
 
-@dataclass(slots=True)
-class _Route:
+class _Route(Struct):
     template: str
     pattern: re.Pattern[str]
     names: list[str]
@@ -470,8 +467,7 @@ _Said = tuple[str, str, str]
 Findings (with their file positions) are made from these once an interaction is checked."""
 
 
-@dataclass(slots=True)
-class _Context:
+class _Context(Struct):
     pact: Pact
     interaction: Interaction
     said: list[_Said] = field(default_factory=list)
@@ -479,8 +475,7 @@ class _Context:
     """`METHOD /template` of the spec operation the request matched, once known."""
 
 
-@dataclass(frozen=True, slots=True)
-class MatchedOperation:
+class MatchedOperation(Struct, frozen=True):
     """The operation of a spec that a request reaches."""
 
     method: str
@@ -1689,8 +1684,7 @@ def reliance_message(subject: str, shown: Sequence[str], count: int, schema_plac
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Counting:
+class _Counting(Struct, frozen=True):
     """What counting optional fields needs of one schema, worked out once."""
 
     properties: dict[str, tuple[Any, Source | None]]

@@ -22,11 +22,11 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import orjson
+from msgspec import Struct
 
 from apigov.pact.model import (
     Body,
@@ -43,8 +43,7 @@ from apigov.pact.xml import XmlError, XmlNode, parse_xml
 PathToken = str | int
 
 
-@dataclass(frozen=True, slots=True)
-class Mismatch:
+class Mismatch(Struct, frozen=True):
     """One way the actual differs from the expected: the part, the place, and why."""
 
     part: str

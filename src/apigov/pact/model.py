@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import orjson
+from msgspec import Struct, field
 
 from apigov.findings import Finding, Level, Location
 from apigov.spec import pointer as jp
@@ -31,16 +31,14 @@ class Kind(StrEnum):
     SYNC_MESSAGE = "Synchronous/Messages"
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
+class Matcher(Struct, frozen=True):
     """One matching rule: its kind (`type`, `regex`, `min`, ...) and its options."""
 
     kind: str
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class RuleList:
+class RuleList(Struct, frozen=True):
     """The matchers for one path, and how their verdicts combine (AND or OR)."""
 
     matchers: tuple[Matcher, ...]
@@ -55,8 +53,7 @@ the header or parameter name; the `path` and `status` categories use the single 
 """
 
 
-@dataclass(slots=True)
-class Body:
+class Body(Struct):
     """A request, response or message body. `present` False means the pact says nothing."""
 
     present: bool = False
@@ -71,8 +68,7 @@ class Body:
         return media == "" or media.endswith("/json") or media.endswith("+json")
 
 
-@dataclass(slots=True)
-class HttpRequest:
+class HttpRequest(Struct):
     method: str
     path: str
     query: dict[str, list[str]] | None
@@ -84,8 +80,7 @@ class HttpRequest:
     """V1/V2 write the query as one string; V1.0 compares it as written."""
 
 
-@dataclass(slots=True)
-class HttpResponse:
+class HttpResponse(Struct):
     status: int | None
     headers: dict[str, list[str]]
     body: Body
@@ -93,22 +88,19 @@ class HttpResponse:
     generators: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Message:
+class Message(Struct):
     contents: Body
     metadata: dict[str, Any]
     rules: MatchingRules = field(default_factory=dict)
     generators: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderState:
+class ProviderState(Struct, frozen=True):
     name: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Interaction:
+class Interaction(Struct):
     index: int
     pointer: str
     """JSON pointer of the interaction inside the pact file (`/interactions/3`)."""
@@ -130,8 +122,7 @@ class Interaction:
         return f"{self.description!r}{state}"
 
 
-@dataclass(slots=True)
-class Pact:
+class Pact(Struct):
     file: PactFile
     major: int
     """Specification major version: 1 (V1 and V1.1), 2, 3 or 4."""

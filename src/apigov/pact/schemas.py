@@ -12,10 +12,10 @@ schemas work; the validators are compiled once per schema node and reading.
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+from msgspec import Struct
 
 from apigov.spec.model import ApiSpec, AsyncApiSpec
 from apigov.spec.sources import Source
@@ -38,8 +38,7 @@ _SCHEMA_VALUES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """One way a value fails a schema: a JSON pointer into the value and a sentence."""
 
     path: str

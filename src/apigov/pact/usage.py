@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from msgspec import Struct, field
 
 from apigov.pact.compat import RouteTable
 from apigov.pact.model import HttpRequest, Interaction, Kind, Pact, read_pact
@@ -51,8 +51,7 @@ ITEM = "[]"
 FieldPath = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class InteractionUse:
+class InteractionUse(Struct, frozen=True):
     """One interaction of one consumer's pact."""
 
     consumer: str
@@ -61,8 +60,7 @@ class InteractionUse:
     pointer: str
 
 
-@dataclass(slots=True)
-class _Uses:
+class _Uses(Struct):
     """What one HTTP interaction uses of its provider's API."""
 
     interaction: InteractionUse

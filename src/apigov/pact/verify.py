@@ -39,10 +39,11 @@ import urllib.parse
 import urllib.request
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from apigov.findings import Finding, Level
 from apigov.pact.model import Interaction, Kind, Pact, read_pact
@@ -106,8 +107,7 @@ CATALOGUE: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class VerifySettings:
+class VerifySettings(Struct, frozen=True):
     """How to reach the provider and what to send it."""
 
     provider: str
@@ -128,16 +128,14 @@ class VerifySettings:
     metadata in Pact-Message-Metadata)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Mismatch:
+class Mismatch(Struct, frozen=True):
     """One way a response differed from the pact: the verifier's kind and an explanation."""
 
     kind: str
     explanation: str
 
 
-@dataclass(slots=True)
-class InteractionOutcome:
+class InteractionOutcome(Struct):
     interaction: Interaction
     verified: bool
     """False when the interaction was not verified (a message without a producer, or an HTTP
@@ -151,8 +149,7 @@ class InteractionOutcome:
         return self.verified and not self.mismatches
 
 
-@dataclass(slots=True)
-class PactOutcome:
+class PactOutcome(Struct):
     pact: Pact
     interactions: list[InteractionOutcome]
 
@@ -167,8 +164,7 @@ class PactOutcome:
         )
 
 
-@dataclass(slots=True)
-class VerificationRun:
+class VerificationRun(Struct):
     settings: VerifySettings
     pacts: list[PactOutcome]
 

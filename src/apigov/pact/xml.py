@@ -9,15 +9,15 @@ entity-expansion attacks arrive.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 
 class XmlError(ValueError):
     """The text is not a well-formed XML document (or declares a DTD)."""
 
 
-@dataclass(slots=True)
-class XmlNode:
+class XmlNode(Struct):
     name: str
     """`{uri}local` when the element is in a namespace, else `local`."""
     attributes: dict[str, str] = field(default_factory=dict)

@@ -18,9 +18,11 @@ import os
 import posixpath
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from apigov import __version__
 from apigov.findings import Finding, Level, finding_from_dict
@@ -71,8 +73,7 @@ def digest_of_contract_files(files: Iterable[tuple[str, str, str]]) -> str:
     return hashlib.sha256(("contract\n" + "\n".join(parts)).encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class StaticOutcome:
+class StaticOutcome(Struct, frozen=True):
     success: bool
     findings: tuple[Finding, ...]
     cached: bool

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from apigov.spec.errors import InputError
 
@@ -24,8 +25,7 @@ class Role(StrEnum):
     ASYNCAPI_PART = "asyncapi-part"  # a file the AsyncAPI document refers to through $ref
 
 
-@dataclass(frozen=True, slots=True)
-class ContractFile:
+class ContractFile(Struct, frozen=True):
     """One file to publish: its path inside the service folder, its role and its bytes."""
 
     path: str
@@ -49,24 +49,21 @@ class ContractFile:
         }[self.role]
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceMetadata:
+class ServiceMetadata(Struct, frozen=True):
     owner: str | None = None
     team: str | None = None
     tier: int | None = None
     lifecycle: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredFile:
+class StoredFile(Struct, frozen=True):
     path: str
     role: Role
     sha256: str
     provider: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRecord:
+class VersionRecord(Struct, frozen=True):
     service: str
     number: str
     branch: str | None
@@ -88,8 +85,7 @@ class VersionRecord:
         return f"{self.service}@{self.number}"
 
 
-@dataclass(frozen=True, slots=True)
-class PublishResult:
+class PublishResult(Struct, frozen=True):
     service: str
     version: str
     created: bool  # False: this exact content was already published (idempotent)
@@ -97,8 +93,7 @@ class PublishResult:
     new_contents: frozenset[str] = frozenset()  # SHA-256s stored for the first time
 
 
-@dataclass(frozen=True, slots=True)
-class LiveVersion:
+class LiveVersion(Struct, frozen=True):
     """A version that is "in" an environment: currently deployed (per target) or released."""
 
     service: str
@@ -111,8 +106,7 @@ class LiveVersion:
         return f"{self.service}@{self.number}"
 
 
-@dataclass(frozen=True, slots=True)
-class StaticResult:
+class StaticResult(Struct, frozen=True):
     """A cached static-compatibility result for one (pact content, spec content) pair."""
 
     success: bool
@@ -120,8 +114,7 @@ class StaticResult:
     findings_json: str
 
 
-@dataclass(frozen=True, slots=True)
-class VerificationResult:
+class VerificationResult(Struct, frozen=True):
     consumer: str
     pact_sha256: str
     provider: str
@@ -131,8 +124,7 @@ class VerificationResult:
     """When the result was recorded (UTC); policies with a maximum age read it."""
 
 
-@dataclass(frozen=True, slots=True)
-class FuzzRunRecord:
+class FuzzRunRecord(Struct, frozen=True):
     """A fuzz run of `service@version` in `environment`, stored as evidence.
 
     Green means complete (not interrupted) and passed (nothing at or above the run's
@@ -155,8 +147,7 @@ class FuzzRunRecord:
         return self.passed and self.complete
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
+class AuditRecord(Struct, frozen=True):
     actor: str | None
     action: str
     subject: str
@@ -184,15 +175,23 @@ class RegistryError(InputError):
     """A request the registry refuses (unknown service, version or environment). Exit 2."""
 
 
-@dataclass
 class VersionConflictError(Exception):
     """A version was published before with other content: published versions are immutable."""
 
-    service: str
-    version: str
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        service: str,
+        version: str,
+        added: list[str] | None = None,
+        removed: list[str] | None = None,
+        changed: list[str] | None = None,
+    ) -> None:
+        super().__init__(service, version)
+        self.service = service
+        self.version = version
+        self.added = added or []
+        self.removed = removed or []
+        self.changed = changed or []
 
     def __str__(self) -> str:
         parts = []
@@ -331,14 +330,12 @@ class Registry(Protocol):
 # ---- what the Pact Broker API subset needs beyond `Registry` ------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class EnvironmentRecord:
+class EnvironmentRecord(Struct, frozen=True):
     name: str
     production: bool
 
 
-@dataclass(frozen=True, slots=True)
-class VersionSummary:
+class VersionSummary(Struct, frozen=True):
     """A version without its files: enough to pick the latest one, or the latest on a branch."""
 
     service: str
@@ -346,8 +343,7 @@ class VersionSummary:
     branch: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PactPublication:
+class PactPublication(Struct, frozen=True):
     """A pact some consumer version holds with a provider (the Pact Broker's "pact")."""
 
     consumer: str

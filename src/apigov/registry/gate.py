@@ -22,10 +22,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
+
+from msgspec import Struct, field
 
 from apigov.config import Config
 from apigov.findings import Finding, Level, Report
@@ -87,8 +88,7 @@ _AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(Struct, frozen=True):
     """What "satisfied" needs beyond static compatibility (the default needs nothing more)."""
 
     require_verification: bool = False
@@ -199,8 +199,7 @@ def _rough_age(age: timedelta) -> str:
     return f"{max(seconds, 0)}s"
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
+class Pair(Struct, frozen=True):
     consumer: str
     consumer_version: str | None
     provider: str
@@ -216,8 +215,7 @@ class Pair:
         return self.answer is Answer.SATISFIED
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceCheck:
+class EvidenceCheck(Struct, frozen=True):
     """One piece of evidence the policy requires of SERVICE@VERSION itself (a fuzz run)."""
 
     requirement: str  # the evidence name: fuzz@staging, fuzz
@@ -229,8 +227,7 @@ class EvidenceCheck:
         return self.answer in _OK
 
 
-@dataclass
-class Decision:
+class Decision(Struct):
     service: str
     version: str
     environment: str
@@ -381,8 +378,7 @@ PartnerVersion = tuple[LiveVersion, VersionRecord]
 """A version live in the environment (how it is live, and what it holds)."""
 
 
-@dataclass(frozen=True, slots=True)
-class GateInputs:
+class GateInputs(Struct, frozen=True):
     """Everything can-i-deploy reads about SERVICE@VERSION in ENVIRONMENT before it judges.
 
     `consumers`: every version live in the environment holding a pact with SERVICE; `providers`:

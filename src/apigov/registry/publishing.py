@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from apigov.findings import Finding, Level, Report
 from apigov.registry.domain import ContractFile, Role, ServiceMetadata
@@ -20,8 +21,7 @@ from apigov.spec.model import ApiSpec, AsyncApiSpec, PactFile, ServiceFile
 from apigov.spec.sources import display_name
 
 
-@dataclass
-class Collected:
+class Collected(Struct):
     """What a folder holds for publishing, or the validation report that refused it."""
 
     files: list[ContractFile]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from apigov.spec import pointer as jp
 from apigov.spec.model import AsyncApiSpec
@@ -23,8 +24,7 @@ RECEIVE = "receive"
 _PARAMETER = re.compile(r"\{[^}/]+\}")
 
 
-@dataclass(eq=False)
-class AsyncMessage:
+class AsyncMessage(Struct, eq=False):
     """One message the application sends or receives (or both, or unknown: no operation)."""
 
     channel: str
@@ -58,8 +58,7 @@ class AsyncMessage:
         )
 
 
-@dataclass(eq=False)
-class AsyncOperation:
+class AsyncOperation(Struct, eq=False):
     """One operation: what the application does (`send`/`receive`) with which messages, and,
     for a request/reply operation (3.x `reply`), the messages of the answer."""
 

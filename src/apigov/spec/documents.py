@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import jsonschema_rs
 import orjson
+from msgspec.structs import replace
 
 from apigov.findings import Finding, Level, Report
 from apigov.spec import pointer as jp

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 MIB = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(Struct, frozen=True):
     max_bytes: int = 64 * MIB
     """Largest document accepted, in bytes (`--max-size`)."""
     max_depth: int = 256

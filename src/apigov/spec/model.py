@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from apigov.findings import Location
 from apigov.spec import pointer as jp
@@ -14,8 +15,7 @@ if TYPE_CHECKING:
     from apigov.spec.normalize import OriginMap
 
 
-@dataclass(eq=False)
-class RefTarget:
+class RefTarget(Struct, eq=False):
     """Where a `$ref` leads: the file, the pointer inside it, and the node."""
 
     source: Source
@@ -84,8 +84,7 @@ class _References:
         return node, source, pointer
 
 
-@dataclass(eq=False)
-class ApiSpec(_References):
+class ApiSpec(_References, Struct, eq=False):
     """An OpenAPI document (2.0, 3.0, 3.1 or 3.2), every file it refers to, and its 3.x shape.
 
     `document` is the 3.x-shaped root (for 2.0 documents a normalised copy, for 3.x the parsed
@@ -101,7 +100,7 @@ class ApiSpec(_References):
     """The service owning this document (contracts layout), when known."""
     targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
     """Resolved references to other files: (key of the referring file, ref string) -> target."""
-    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict, repr=False)
+    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -127,8 +126,7 @@ class ApiSpec(_References):
         return Location(location.file, pointer=original, line=location.line, column=location.column)
 
 
-@dataclass(eq=False)
-class AsyncApiSpec(_References):
+class AsyncApiSpec(_References, Struct, eq=False):
     """An AsyncAPI document (2.x or 3.x): the message contracts of an event-driven provider.
 
     Kept apart from `ApiSpec` so that OpenAPI analyzers (lint, diff, fuzz) never mistake one
@@ -141,7 +139,7 @@ class AsyncApiSpec(_References):
     files: dict[str, Source]
     service: str | None = None
     targets: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
-    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict, repr=False)
+    _local: dict[tuple[str, str], RefTarget] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -155,8 +153,7 @@ class AsyncApiSpec(_References):
         return (source or self.source).locate(pointer)
 
 
-@dataclass(eq=False)
-class PactFile:
+class PactFile(Struct, eq=False):
     """A consumer contract (Pact specification V1 to V4)."""
 
     source: Source
@@ -177,8 +174,7 @@ class PactFile:
         return self.source.locate(pointer)
 
 
-@dataclass(eq=False)
-class ServiceFile:
+class ServiceFile(Struct, eq=False):
     """A service.yaml: who owns a service and what it owns."""
 
     source: Source

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import unquote, urljoin, urlsplit
+
+from msgspec import Struct, field
 
 from apigov.spec.pointer import escape, unescape
 
@@ -135,8 +136,7 @@ class OriginMap:
         return f"OriginMap({len(self._entries)} entries)"
 
 
-@dataclass(frozen=True, slots=True)
-class Normalized:
+class Normalized(Struct, frozen=True):
     document: dict[str, Any]
     """The 3.0.3-shaped document: a new object, read-only (subtrees may be shared)."""
     origins: OriginMap
@@ -212,8 +212,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-@dataclass(slots=True, eq=False)
-class _Piece:
+class _Piece(Struct, eq=False):
     """A converted subtree, placed at one or more places of the new document."""
 
     node: Any
@@ -225,16 +224,14 @@ class _Piece:
     """Where it was placed first; later places alias it."""
 
 
-@dataclass(slots=True)
-class _Media:
+class _Media(Struct):
     """One media type and where the original says it (None: the default)."""
 
     name: str
     origin: str | None
 
 
-@dataclass(slots=True, eq=False)
-class _Param:
+class _Param(Struct, eq=False):
     """A parameter as written in an operation or path item, with its `$ref` resolved."""
 
     node: Mapping[str, Any]
@@ -250,8 +247,7 @@ class _Param:
     """`body`, `formData` or `other`."""
 
 
-@dataclass(slots=True, eq=False)
-class _Body:
+class _Body(Struct, eq=False):
     """A body parameter, converted once: the parts of every requestBody made from it."""
 
     old: str | None
@@ -260,8 +256,7 @@ class _Body:
     schema: _Piece
 
 
-@dataclass(slots=True, eq=False)
-class _Field:
+class _Field(Struct, eq=False):
     """A formData parameter, converted once into one property of the form's schema."""
 
     name: str
@@ -273,8 +268,7 @@ class _Field:
     """`collectionFormat` when the encoding comes from one written in the original."""
 
 
-@dataclass(slots=True, eq=False)
-class _Response:
+class _Response(Struct, eq=False):
     """A response, converted once: the parts of every 3.0 response made from it."""
 
     old: str
@@ -284,8 +278,7 @@ class _Response:
     examples: list[tuple[str, Any, str]]
 
 
-@dataclass(slots=True)
-class _Split:
+class _Split(Struct):
     """The parameters of an operation or path item, by what they become in 3.0."""
 
     others: list[tuple[Mapping[str, Any], _Param]] = field(default_factory=list)

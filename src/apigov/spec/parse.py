@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from msgspec import Struct, field
 
 from apigov.spec.errors import InputError
 from apigov.spec.limits import Limits, size_message
@@ -102,8 +102,7 @@ def _may_have_tag(raw: bytes) -> bool:
     return False
 
 
-@dataclass(slots=True)
-class Parsed:
+class Parsed(Struct):
     """A parsed document and the facts the one walk found."""
 
     data: dict[str, Any]

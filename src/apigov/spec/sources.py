@@ -13,9 +13,10 @@ import stat
 import subprocess
 import sys
 import urllib.parse
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from apigov.findings import Location
 from apigov.spec import pointer as jp
@@ -25,8 +26,7 @@ from apigov.spec.lines import LineMap
 from apigov.spec.parse import Parsed
 
 
-@dataclass(eq=False)
-class Source:
+class Source(Struct, eq=False):
     """One parsed file."""
 
     key: str
@@ -35,8 +35,8 @@ class Source:
     """What findings show: a path relative to the working directory where possible."""
     raw: bytes
     parsed: Parsed
-    _lines: LineMap | None = field(default=None, repr=False)
-    _sha256: str | None = field(default=None, repr=False)
+    _lines: LineMap | None = None
+    _sha256: str | None = None
 
     @property
     def data(self) -> dict[str, Any]:
@@ -122,8 +122,7 @@ def read_stdin(limits: Limits) -> bytes:
     return data
 
 
-@dataclass(frozen=True, slots=True)
-class GitLocation:
+class GitLocation(Struct, frozen=True):
     """`REV:path` as the user wrote it, resolved against the repository's top folder."""
 
     revision: str

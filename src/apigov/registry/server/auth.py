@@ -18,11 +18,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from fastapi import Request
+from msgspec import Struct
 from sqlalchemy import Engine, Table, select, update
 
 from apigov.registry.models import Token
@@ -45,8 +45,7 @@ class Scope(StrEnum):
         return self.rank >= needed.rank
 
 
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
+class AuthSettings(Struct, frozen=True):
     """What the server asks of its callers."""
 
     required: bool = True  # writes need a token
@@ -58,16 +57,14 @@ class AuthSettings:
         return scope is not Scope.READ or self.reads
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+class Principal(Struct, frozen=True):
     """Who is calling: a token's name and scope, or an anonymous caller where that is allowed."""
 
     name: str | None
     scope: Scope | None
 
 
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
+class TokenInfo(Struct, frozen=True):
     name: str
     scope: Scope
     created_at: datetime

@@ -11,12 +11,12 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from msgspec.structs import replace
 
 from apigov.findings import Level
 from apigov.registry.domain import LiveVersion

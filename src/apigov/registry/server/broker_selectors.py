@@ -23,7 +23,8 @@ Semantics follow the Pact Broker's documentation of selectors:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from apigov.registry.domain import LiveVersion, PactPublication
 
@@ -34,8 +35,7 @@ class SelectorError(ValueError):
     """A selector apigov cannot answer or that contradicts itself."""
 
 
-@dataclass(frozen=True, slots=True)
-class Selector:
+class Selector(Struct, frozen=True):
     consumer: str | None = None
     main_branch: bool = False
     branch: str | None = None
@@ -166,8 +166,7 @@ def parse_selector(data: dict[str, object]) -> Selector:
     return selector
 
 
-@dataclass
-class SelectedPact:
+class SelectedPact(Struct):
     """One pact content to verify, and why."""
 
     publication: PactPublication  # the latest consumer version holding this content

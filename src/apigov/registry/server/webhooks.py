@@ -23,10 +23,10 @@ import json
 import queue
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from msgspec import Struct
 from sqlalchemy import Engine, Table, select, update
 
 from apigov.registry.models import Webhook, WebhookDelivery
@@ -45,8 +45,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookRecord:
+class WebhookRecord(Struct, frozen=True):
     id: int
     url: str
     events: tuple[str, ...]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from msgspec import Struct, field
 from sqlalchemy import Connection, and_, func, or_, select
 
 from apigov.findings import Finding, Level, finding_from_dict
@@ -50,8 +50,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 # ---- the service list ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceRow:
+class ServiceRow(Struct, frozen=True):
     name: str
     owner: str | None
     team: str | None
@@ -61,8 +60,7 @@ class ServiceRow:
     version_count: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ServicePage:
+class ServicePage(Struct, frozen=True):
     rows: list[ServiceRow]
     next_cursor: str | None
     teams: list[str]
@@ -133,8 +131,7 @@ def _latest_versions(
 # ---- one service -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(Struct, frozen=True):
     """A version in an environment: deployed (on a target) or released."""
 
     environment: str
@@ -145,8 +142,7 @@ class Placement:
     version: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRow:
+class VersionRow(Struct, frozen=True):
     id: int
     number: str
     branch: str | None
@@ -156,15 +152,13 @@ class VersionRow:
     placements: tuple[Placement, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class BranchRow:
+class BranchRow(Struct, frozen=True):
     name: str
     versions: int
     latest: str
 
 
-@dataclass(frozen=True, slots=True)
-class PactLink:
+class PactLink(Struct, frozen=True):
     """A pact one version of `consumer` holds with `provider`."""
 
     consumer: str
@@ -175,16 +169,14 @@ class PactLink:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderVersion:
+class ProviderVersion(Struct, frozen=True):
     service: str
     number: str
     id: int
     spec_digest: str | None
 
 
-@dataclass
-class Verdict:
+class Verdict(Struct):
     """The latest verdict for one pact against one provider version, and the evidence for it."""
 
     verdict: str  # compatible | broken | unverified
@@ -199,15 +191,13 @@ class Verdict:
         return self.static not in ("", NOT_CHECKED)
 
 
-@dataclass(frozen=True, slots=True)
-class PairRow:
+class PairRow(Struct, frozen=True):
     pact: PactLink
     provider: ProviderVersion | None
     verdict: Verdict
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceRow:
+class EvidenceRow(Struct, frozen=True):
     kind: str  # verification | fuzz
     version: str
     subject: str  # the consumer verified, or the environment fuzzed
@@ -217,8 +207,7 @@ class EvidenceRow:
     summary: str
 
 
-@dataclass
-class ServiceDetail:
+class ServiceDetail(Struct):
     id: int
     name: str
     owner: str | None
@@ -685,8 +674,7 @@ def _evidence_of_service(
 # ---- environments and the matrix -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class EnvironmentRow:
+class EnvironmentRow(Struct, frozen=True):
     name: str
     production: bool
 
@@ -698,8 +686,7 @@ def environments(connection: Connection) -> list[EnvironmentRow]:
     return [EnvironmentRow(r.name, bool(r.production)) for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class LiveRow:
+class LiveRow(Struct, frozen=True):
     service: str
     number: str
     version_id: int

@@ -14,10 +14,10 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Request
+from msgspec import Struct, field
 
 from apigov.diff import run_diff
 from apigov.findings import Finding, Level
@@ -32,15 +32,13 @@ from apigov.spec.model import PactFile
 CACHED_DIFFS = 64
 
 
-@dataclass
-class Comparison:
+class Comparison(Struct):
     breaking: list[Finding]
     by_operation: list[tuple[str, list[Finding]]]
     consumers: list[str]  # consumer@version whose pacts were read
 
 
-@dataclass
-class DiffView:
+class DiffView(Struct):
     service: str
     base: str
     head: str

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -32,6 +31,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from msgspec import Struct, field
 from sqlalchemy import (
     Connection,
     Engine,
@@ -90,8 +90,7 @@ COLOURS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MapNode:
+class MapNode(Struct, frozen=True):
     service: str
     team: str | None = None
     tier: int | None = None
@@ -115,8 +114,7 @@ class MapNode:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class MapEdge:
+class MapEdge(Struct, frozen=True):
     consumer: str
     provider: str
     verdict: Verdict
@@ -139,8 +137,7 @@ class MapEdge:
         }
 
 
-@dataclass(slots=True)
-class FleetMap:
+class FleetMap(Struct):
     environment: str | None = None
     team: str | None = None
     focus: str | None = None

@@ -11,10 +11,10 @@ the gate's own (`registry.gate.can_i_deploy`), finding by finding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
+from msgspec import Struct, field
 
 from apigov.findings import Finding
 from apigov.registry.compat import StaticChecker
@@ -29,8 +29,7 @@ GRID_LIMIT = 40  # rows and columns: beyond that a grid is unreadable; the pair 
 CHECKS_PER_PAGE = 8  # static checks run while rendering one page (each may take 10-100 ms)
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(Struct, frozen=True):
     consumer: data.LiveRow
     provider: data.LiveRow
     pact: data.PactLink
@@ -42,16 +41,14 @@ class Cell:
         return f"pair-{self.consumer.label}-{self.provider.label}-{self.pact.path}"
 
 
-@dataclass
-class Gate:
+class Gate(Struct):
     service: str
     version: str
     verdict: str  # yes | no | unknown
     findings: list[Finding]
 
 
-@dataclass
-class MatrixView:
+class MatrixView(Struct):
     environments: list[data.EnvironmentRow]
     environment: str
     service: str

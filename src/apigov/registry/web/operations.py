@@ -10,9 +10,10 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from apigov.registry.domain import Registry
 from apigov.registry.refs import materialise, parse_registry_ref
@@ -24,8 +25,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CACHED_SPECS = 256
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(Struct, frozen=True):
     method: str
     path: str
     operation_id: str
@@ -33,8 +33,7 @@ class Operation:
     deprecated: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Operations:
+class Operations(Struct, frozen=True):
     """What the page shows: the operations, or why there are none."""
 
     items: tuple[Operation, ...]
