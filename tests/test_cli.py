@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -134,6 +136,27 @@ def test_version() -> None:
     from apigov import __version__
 
     assert result.stdout.strip() == f"apigov {__version__}"
+
+
+def test_version_loads_no_command() -> None:
+    # `apigov --version` is answered by the root option: no command module, no analyzer.
+    code = (
+        "import sys\n"
+        "from apigov.cli.app import main\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith('apigov.cli.') or "
+        "m in ('apigov.diff', 'apigov.registry', 'apigov.lint')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("apigov ")
+    # registry_options gives --registry-token to the commands that take --registry: none here.
+    assert lines[1] == "['apigov.cli.app', 'apigov.cli.registry_options']"
 
 
 def test_the_lazy_command_table_names_every_command() -> None:

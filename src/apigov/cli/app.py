@@ -65,7 +65,7 @@ def _root(
 
 def build_app(only: str | None = None) -> typer.Typer:
     """The command line with every command, or with only the command `only` (and the commands
-    registered beside it), which is all one run needs."""
+    registered beside it), which is all one run needs; `only=""`: no command at all."""
     from apigov.cli.registry_options import offer_registry_token
 
     app = typer.Typer(
@@ -89,10 +89,13 @@ def build_app(only: str | None = None) -> typer.Typer:
 
 
 def _command_named_in(args: list[str]) -> str | None:
-    """The command the arguments name, if they name a known one before any option."""
+    """The command the arguments name, if they name a known one before any option ("" for
+    `--version`, which needs none)."""
     for arg in args:
+        if arg == "--version":
+            return ""
         if arg.startswith("-"):
-            return None  # `apigov --help`, `apigov --version`: the whole app answers
+            return None  # `apigov --help`: the whole app answers
         known = arg in COMMANDS or any(arg in names for names in COMMAND_GROUPS.values())
         return arg if known else None
     return None

@@ -193,9 +193,13 @@ def _json_layout(raw: bytes, data: dict[str, Any]) -> str | None:
     serialisation and one comparison cost a fraction of that scan; the cheap look at the first
     bytes skips them for documents written another way.
     """
-    if raw.startswith(b'{\n  "'):
+    # orjson writes `"key": value` indented and `"key":value` compact; Python's json module
+    # writes `{"key": value` on one line, which the colon's next byte tells apart.
+    colon = raw.find(b":")
+    space_after_colon = raw[colon + 1 : colon + 2] == b" "
+    if raw.startswith(b'{\n  "') and space_after_colon:
         layout, option = "indent2", orjson.OPT_INDENT_2
-    elif raw.startswith(b'{"'):
+    elif raw.startswith(b'{"') and not space_after_colon:
         layout, option = "compact", 0
     else:
         return None
