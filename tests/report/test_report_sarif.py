@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import msgspec.structs
 import hashlib
 import json
 import re
@@ -8,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import msgspec.structs
 import pytest
 
 from apigov.findings import Finding, Level, Location, Report, RuleInfo

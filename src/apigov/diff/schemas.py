@@ -91,7 +91,7 @@ class Delta(Struct, frozen=True):
         )
 
 
-class SunsetDelta(Delta):
+class SunsetDelta(Delta, frozen=True):
     """A schema that became deprecated (`became-deprecated`), or whose `x-sunset` date was set
     or moved earlier while deprecated (`sunset-moved`), with the head's sunset date (None: no
     date).

@@ -15,8 +15,9 @@ It returns nothing when the target passes, or one `Result` per problem. A result
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 if TYPE_CHECKING:
     from apigov.spec.model import ApiSpec
@@ -25,16 +26,14 @@ if TYPE_CHECKING:
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(Struct, frozen=True):
     """One problem a function found."""
 
     message: str
     path: Path | None = None
 
 
-@dataclass(slots=True)
-class FunctionContext:
+class FunctionContext(Struct):
     """Everything a function may look at besides its target and options."""
 
     document: Any

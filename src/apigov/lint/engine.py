@@ -16,8 +16,7 @@ Spectral's (rule, path, file, message).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from apigov.findings import Finding
@@ -41,6 +40,7 @@ from apigov.spec.errors import InputError
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
 
+_RELEASE_AFTER_NODES = 5_000  # a document of some 100 KB
 _POSITIONS = 256  # positions per path in the state encoding (no `given` has 256 segments)
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 # Built-in functions that never read their context (their results carry no path): they share
@@ -73,12 +73,6 @@ def expand_aliases(
     return expanded
 
 
-@dataclass
-class _CompiledRule:
-    rule: Rule
-    paths: list[CompiledPath]
-
-
 class CompiledRuleset:
     """The rules that apply to one set of formats, with every `given` compiled once."""
 
@@ -108,8 +102,10 @@ class CompiledRuleset:
                     self.resolved.append(rule.resolved)
                     self.keys_only.append(keys_only)
         # What a path that reaches its end dispatches: its rule, and whether it selects keys.
+        # Each `then` with the test that spares calling its function, where there is one.
+        thens = [tuple((then, _quick_pass(then)) for then in rule.then) for rule in self.rules]
         self.targets = [
-            (self.rules[index], keys_only)
+            (self.rules[index], keys_only, thens[index])
             for (_, index), keys_only in zip(self.paths, self.keys_only, strict=True)
         ]
         self._infos: dict[frozenset[int], _StateInfo] = {}
@@ -202,62 +198,95 @@ class _StateInfo:
         try:
             static = self.static[key]
         except KeyError:
-            named = self.by_name.get(str(key))
-            states = self.keep | named if named else self.keep
-            static = self.compiled.info(states) if states else None
-            self.static[key] = static
+            static = self.static_step(key)
         if isinstance(value, dict):
-            candidates = self.dynamic
-            if self.dynamic_keys is not None and self.dynamic_keys.isdisjoint(value):
-                return static
+            if self.dynamic:
+                return self.dynamic_step(key, value, parent, where, static, self.dynamic)
         elif isinstance(value, list):
-            candidates = self.for_lists
-        else:
-            candidates = self.for_scalars
-        if not candidates:
-            return static
-        path = (*where, key)
-        extra = [
-            following
-            for selector, found, keys in candidates
-            if (keys is None or not keys.isdisjoint(value))
-            and selector.accepts(key, value, parent, path)
-            for following in found
-        ]
+            if self.for_lists:
+                return self.dynamic_step(key, value, parent, where, static, self.for_lists)
+        elif self.for_scalars:
+            return self.dynamic_step(key, value, parent, where, static, self.for_scalars)
+        return static
+
+    def static_step(self, key: str | int) -> _StateInfo | None:
+        """The states after entering child `key` that do not depend on its value (cached)."""
+        named = self.by_name.get(str(key))
+        states = self.keep | named if named else self.keep
+        static = self.compiled.info(states) if states else None
+        self.static[key] = static
+        return static
+
+    def dynamic_step(
+        self,
+        key: str | int,
+        value: Any,
+        parent: Any,
+        where: Path,
+        static: _StateInfo | None,
+        candidates: list[tuple[Selector, tuple[int, ...], frozenset[str] | None]],
+    ) -> _StateInfo | None:
+        """`static` plus the states the filters among `candidates` add for this child."""
+        if self.dynamic_keys is not None and self.dynamic_keys.isdisjoint(value):
+            return static  # only reached for objects: the other lists hold no keyed filters
+        path: Path | None = None
+        extra: list[int] = []
+        for selector, found, keys in candidates:
+            if keys is not None and keys.isdisjoint(value):
+                continue
+            predicate = selector.predicate
+            if predicate is None:
+                if path is None:
+                    path = (*where, key)
+                if not selector.accepts(key, value, parent, path):
+                    continue
+            else:
+                if predicate.reads_path and path is None:
+                    path = (*where, key)
+                if not predicate.test(value, key, parent, path):
+                    continue
+            extra.extend(found)
         if not extra:
             return static
         return self.compiled.info(static.states.union(extra) if static else frozenset(extra))
 
 
-@dataclass
+_MISSING: Any = object()
+
+
 class _Raw:
     """A finding before it has a place: the rule, the path in the walked view, the message."""
 
-    rule: Rule
-    path: Path
-    message: str
-    resolved: bool
+    __slots__ = ("message", "path", "resolved", "rule")
+
+    def __init__(self, rule: Rule, path: Path, message: str, resolved: bool) -> None:
+        self.rule = rule
+        self.path = path
+        self.message = message
+        self.resolved = resolved
 
 
-@dataclass
 class LintRun:
     """One document through one compiled ruleset."""
 
-    spec: ApiSpec
-    compiled: CompiledRuleset
-    referenced: frozenset[str] = field(default_factory=frozenset)
-    raw: list[_Raw] = field(default_factory=list)
-    _walked: set[tuple[str, str, _StateInfo]] = field(default_factory=set)
-    _views: dict[int, Any] = field(default_factory=dict)
-    _shaped_views: dict[tuple[int, int], Any] = field(default_factory=dict)
-    _memo: dict[Any, Any] = field(default_factory=dict)
-    """What functions keep for the run (`FunctionContext.memo`)."""
-    _follows: dict[tuple[int, str], tuple[Any, Source, str] | None] = field(default_factory=dict)
-    """`follow` per (id of the referring file's `Source`, `$ref`): most refs repeat."""
-    _context: FunctionContext | None = None
-    """The one context of the functions that never read theirs (`CONTEXT_FREE`)."""
-    nodes_visited: int = 0
-    """How many nodes the walk entered (each written node once, plus `$ref` targets)."""
+    def __init__(
+        self, spec: ApiSpec, compiled: CompiledRuleset, referenced: frozenset[str] = frozenset()
+    ) -> None:
+        self.spec = spec
+        self.compiled = compiled
+        self.referenced = referenced
+        self.raw: list[_Raw] = []
+        self._walked: set[tuple[str, str, _StateInfo]] = set()
+        self._views: dict[int, Any] = {}
+        self._shaped_views: dict[tuple[int, int], Any] = {}
+        self._memo: dict[Any, Any] = {}
+        """What functions keep for the run (`FunctionContext.memo`)."""
+        self._follows: dict[tuple[int, str], tuple[Any, Source, str] | None] = {}
+        """`follow` per (id of the referring file's `Source`, `$ref`): most refs repeat."""
+        self._context: FunctionContext | None = None
+        """The one context of the functions that never read theirs (`CONTEXT_FREE`)."""
+        self.nodes_visited = 0
+        """How many nodes the walk entered (each written node once, plus `$ref` targets)."""
 
     def run(self) -> list[Finding]:
         root = self.spec.source.data
@@ -280,7 +309,9 @@ class LintRun:
         self._shaped_views.clear()
         self._memo.clear()
         self._follows.clear()
-        if self.raw:  # positions to find; a clean document needs none
+        # Positions to find (a clean document needs none), in a document large enough for the
+        # freed memory to matter (asking costs some 3 ms, mostly importing ctypes).
+        if self.raw and self.nodes_visited >= _RELEASE_AFTER_NODES:
             release_freed_memory()
         return self.findings()
 
@@ -313,47 +344,80 @@ class LintRun:
             children = enumerate(node)
         else:
             return
+        # `_StateInfo.step`, inlined for the common case (the states after a key are cached;
+        # filters only run where some could hold for this kind of child): the walk enters
+        # every node of most documents, and a call per node and view was a third of its time.
+        static_u = info_u.static if info_u is not None else None
+        static_r = info_r.static if info_r is not None else None
         for child_key, child in children:
-            next_u = info_u.step(child_key, child, node, where) if info_u is not None else None
-            if (
-                info_r is not None
-                and isinstance(child, dict)
-                and "$ref" in child
-                and isinstance(child["$ref"], str)
-            ):
-                target = self._target(child, source, stack)
-                if target is not None:
-                    value, target_source, pointer = target
-                    child_where = (*where, child_key)
-                    next_r = info_r.step(child_key, value, node, where)
-                    if next_u is not None:
-                        self.walk(child, child_key, node, child_where, source, next_u, None, stack)
-                    if next_r is not None:
-                        seen = (target_source.key, pointer, next_r)
-                        if seen not in self._walked:
-                            self._walked.add(seen)
-                            place = (target_source.key, pointer)
-                            self.walk(
-                                value,
-                                child_key,
-                                node,
-                                child_where,
-                                target_source,
-                                None,
-                                next_r,
-                                (*stack, place),
-                            )
-                    continue
-            next_r = info_r.step(child_key, child, node, where) if info_r is not None else None
-            if next_u is None and next_r is None:
+            next_u = next_r = None
+            if isinstance(child, dict):
+                if info_u is not None:
+                    next_u = static_u.get(child_key, _MISSING)  # type: ignore[union-attr]
+                    if next_u is _MISSING:
+                        next_u = info_u.static_step(child_key)
+                    if info_u.dynamic:
+                        next_u = info_u.dynamic_step(
+                            child_key, child, node, where, next_u, info_u.dynamic
+                        )
+                if info_r is not None:
+                    if isinstance(child.get("$ref"), str):
+                        self._walk_ref(child_key, child, node, where, source, next_u, info_r, stack)
+                        continue
+                    next_r = static_r.get(child_key, _MISSING)  # type: ignore[union-attr]
+                    if next_r is _MISSING:
+                        next_r = info_r.static_step(child_key)
+                    if info_r.dynamic:
+                        next_r = info_r.dynamic_step(
+                            child_key, child, node, where, next_r, info_r.dynamic
+                        )
+                if next_u is not None or next_r is not None:
+                    self.walk(
+                        child, child_key, node, (*where, child_key), source, next_u, next_r, stack
+                    )
                 continue
-            if isinstance(child, dict | list):
-                self.walk(
-                    child, child_key, node, (*where, child_key), source, next_u, next_r, stack
-                )
+            if isinstance(child, list):
+                if info_u is not None:
+                    next_u = static_u.get(child_key, _MISSING)  # type: ignore[union-attr]
+                    if next_u is _MISSING:
+                        next_u = info_u.static_step(child_key)
+                    if info_u.for_lists:
+                        next_u = info_u.dynamic_step(
+                            child_key, child, node, where, next_u, info_u.for_lists
+                        )
+                if info_r is not None:
+                    next_r = static_r.get(child_key, _MISSING)  # type: ignore[union-attr]
+                    if next_r is _MISSING:
+                        next_r = info_r.static_step(child_key)
+                    if info_r.for_lists:
+                        next_r = info_r.dynamic_step(
+                            child_key, child, node, where, next_r, info_r.for_lists
+                        )
+                if next_u is not None or next_r is not None:
+                    self.walk(
+                        child, child_key, node, (*where, child_key), source, next_u, next_r, stack
+                    )
                 continue
             # A scalar: only rules whose paths end here; no call of `walk`, and no path built,
             # for most of the document's nodes.
+            if info_u is not None:
+                next_u = static_u.get(child_key, _MISSING)  # type: ignore[union-attr]
+                if next_u is _MISSING:
+                    next_u = info_u.static_step(child_key)
+                if info_u.for_scalars:
+                    next_u = info_u.dynamic_step(
+                        child_key, child, node, where, next_u, info_u.for_scalars
+                    )
+            if info_r is not None:
+                next_r = static_r.get(child_key, _MISSING)  # type: ignore[union-attr]
+                if next_r is _MISSING:
+                    next_r = info_r.static_step(child_key)
+                if info_r.for_scalars:
+                    next_r = info_r.dynamic_step(
+                        child_key, child, node, where, next_r, info_r.for_scalars
+                    )
+            if next_u is None and next_r is None:
+                continue
             self.nodes_visited += 1
             if (next_u is None or not next_u.matched) and (next_r is None or not next_r.matched):
                 continue
@@ -364,6 +428,49 @@ class LintRun:
             if next_r is not None:
                 for number in next_r.matched:
                     self.dispatch(number, child, child_key, child_where, source, True)
+
+    def _walk_ref(
+        self,
+        child_key: str | int,
+        child: dict[str, Any],
+        node: Any,
+        where: Path,
+        source: Source,
+        next_u: _StateInfo | None,
+        info_r: _StateInfo,
+        stack: tuple[tuple[str, str], ...],
+    ) -> None:
+        """A child holding a `$ref`: the written `$ref` object for the unresolved states, its
+        target (once per target and states) for the resolved ones."""
+        target = self._target(child, source, stack)
+        if target is None:
+            # Not followed (missing, or looping back): the `$ref` object is walked as written.
+            next_r = info_r.step(child_key, child, node, where)
+            if next_u is not None or next_r is not None:
+                self.walk(
+                    child, child_key, node, (*where, child_key), source, next_u, next_r, stack
+                )
+            return
+        value, target_source, pointer = target
+        child_where = (*where, child_key)
+        next_r = info_r.step(child_key, value, node, where)
+        if next_u is not None:
+            self.walk(child, child_key, node, child_where, source, next_u, None, stack)
+        if next_r is not None:
+            seen = (target_source.key, pointer, next_r)
+            if seen not in self._walked:
+                self._walked.add(seen)
+                place = (target_source.key, pointer)
+                self.walk(
+                    value,
+                    child_key,
+                    node,
+                    child_where,
+                    target_source,
+                    None,
+                    next_r,
+                    (*stack, place),
+                )
 
     def _follow(self, ref: str, source: Source) -> tuple[Any, Source, str] | None:
         key = (id(source), ref)
@@ -399,18 +506,20 @@ class LintRun:
     def dispatch(
         self, number: int, node: Any, key: str | int, where: Path, source: Source, resolved: bool
     ) -> None:
-        rule, keys_only = self.compiled.targets[number]
+        rule, keys_only, thens = self.compiled.targets[number]
         if keys_only:
             node = key
-        for then in rule.then:
+        for then, passes in thens:
             if then.field is None or not isinstance(node, dict | list):
                 # Most rules check the node itself: no field to look up.
-                self._call(rule, then, node, where, source, resolved)
+                if passes is None or not passes(node):
+                    self._call(rule, then, node, where, source, resolved)
                 continue
             for relative, value, value_source in self._targets(
                 node, key, then.field, resolved, source
             ):
-                self._call(rule, then, value, (*where, *relative), value_source, resolved)
+                if passes is None or not passes(value):
+                    self._call(rule, then, value, (*where, *relative), value_source, resolved)
 
     def _call(
         self, rule: Rule, then: Then, value: Any, path: Path, source: Source, resolved: bool
@@ -600,6 +709,12 @@ class LintRun:
             node = child
             tokens.append(token)
         return source, tokens
+
+
+def _quick_pass(then: Then) -> Callable[[Any], bool] | None:
+    if then.function is core.pattern:
+        return core.pattern_passes(then.options)
+    return None
 
 
 def _result_path(result: Result, target_path: Path) -> Path:

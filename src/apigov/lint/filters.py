@@ -19,8 +19,9 @@ import functools
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 
 class _Undefined:
@@ -43,8 +44,7 @@ class _Undefined:
 UNDEFINED = _Undefined()
 
 
-@dataclass(slots=True)  # not frozen: one is made per filter evaluation, and a frozen
-class FilterContext:  # dataclass's __init__ sets each field through object.__setattr__
+class FilterContext(Struct):
     """What a filter sees: the candidate node, its key, its parent and its path."""
 
     value: Any
@@ -56,8 +56,6 @@ class FilterContext:  # dataclass's __init__ sets each field through object.__se
 class JsError(Exception):
     """What JavaScript would throw (reading a property of undefined, calling a non-function)."""
 
-
-Expression = Callable[[FilterContext], Any]
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -90,44 +88,85 @@ class Predicate:
     a property of `@` that a string, number, boolean or null does not have), so the walker need
     not evaluate it on scalars, which are most of a document's nodes."""
 
-    __slots__ = ("containers_only", "expression", "keys", "source")
+    __slots__ = ("constants", "containers_only", "function", "keys", "reads_path", "source", "text")
 
     def __init__(
         self,
         source: str,
-        expression: Expression,
+        text: str,
+        constants: dict[str, Any],
         containers_only: bool,
         keys: frozenset[str] | None = None,
+        reads_path: bool = True,
     ) -> None:
         self.source = source
-        self.expression = expression
+        self.text = text
+        """The expression as the text of one Python function of (`@`, `@property`, `@parent`,
+        path), whose literals are `constants`."""
+        self.constants = constants
+        self.function: Callable[[Any, str | int, Any, Any], Any] | None = None
+        """`text` compiled, once it is needed."""
         self.containers_only = containers_only
         self.keys = keys
         """When set: the filter can only hold for an object that has one of these keys."""
+        self.reads_path = reads_path
+        """It reads `@path` or `@parentProperty` (else `test` needs no path)."""
 
     def __call__(self, context: FilterContext) -> bool:
+        return self.test(context.value, context.key, context.parent, context.path)
+
+    def test(self, value: Any, key: str | int, parent: Any, path: Any) -> bool:
+        """Whether the filter holds for `value`, at `key` of `parent`; `path` (the path of
+        `value`) is read only when `reads_path`."""
         keys = self.keys
-        if keys is not None and (
-            not isinstance(context.value, dict) or keys.isdisjoint(context.value)
-        ):
+        if keys is not None and (not isinstance(value, dict) or keys.isdisjoint(value)):
             return False
+        function = self.function or self.compiled()
         try:
-            return truthy(self.expression(context))
+            return truthy(function(value, key, parent, path))
         except (JsError, TypeError, ValueError, re.error, RecursionError):
             return False
+
+    def compiled(self) -> Callable[[Any, str | int, Any, Any], Any]:
+        namespace = {**_NAMESPACE, **self.constants}
+        try:
+            # The text is built from parsed tokens only; every literal is a namespace constant.
+            exec(compile(self.text, "<filter>", "exec"), namespace)
+        except (SyntaxError, RecursionError, MemoryError):
+            raise ValueError(f"filter expression nested too deeply: {self.source[:40]!r}") from None
+        self.function = namespace["_filter"]
+        return self.function
 
 
 @functools.lru_cache(maxsize=1024)
 def compile_filter(source: str) -> Predicate:
-    """Compile a filter body (without `?(` and `)`); the same text gives the same predicate."""
+    """Compile a filter body (without `?(` and `)`); the same text gives the same predicate.
+
+    The expression becomes the text of one Python function: a tree of closures (one call per
+    operator and operand) cost several times as much per evaluation, and filters are evaluated
+    at most nodes of a document. The text is compiled when the filter is first evaluated (most
+    filters of a ruleset never are on a small document).
+    """
     parser = _Parser(source)
     expression = parser.parse()
-    return Predicate(
+    predicate = Predicate(
         source,
-        expression,
-        parser.fact(expression) in _NEEDS_CONTAINER,
-        parser.keys.get(id(expression)),
+        f"def _filter(v, k, p, path):\n    return {expression.code}\n",
+        parser.constants,
+        expression.fact in _NEEDS_CONTAINER,
+        expression.keys,
+        parser.reads_path,
     )
+    if expression.code.count("(") > _LAZY_PARENTHESES:
+        # Python's parser refuses text nested past a limit: such a filter is compiled now, so
+        # that its ruleset is refused, rather than the filter failing at every node.
+        predicate.compiled()
+    return predicate
+
+
+# Every group in a filter's text opens a parenthesis, so a text with fewer than this many
+# cannot be nested past Python's limit (200) and is safely compiled on first use.
+_LAZY_PARENTHESES = 150
 
 
 # What the parser knows about an expression when `@` is a scalar (string, number, ...):
@@ -141,22 +180,45 @@ _NEEDS_CONTAINER = frozenset({_UNDEFINED_ON_SCALAR, _THROWS_ON_SCALAR, _FALSE_ON
 _SCALAR_MEMBERS = frozenset({"length", "constructor"})  # what scalars do have
 
 
+class _Node:
+    """A parsed (sub)expression: its Python text, and what is known about it (`fact`; `keys`:
+    it is falsy unless `@` is an object with one of these keys)."""
+
+    __slots__ = ("code", "fact", "keys")
+
+    def __init__(
+        self, code: str, fact: str | None = None, keys: frozenset[str] | None = None
+    ) -> None:
+        self.code = code
+        self.fact = fact
+        self.keys = keys
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.position = 0
         self.peeked: tuple[str, str] | None = None
-        self.facts: dict[int, str] = {}
-        # id(expression) -> it is falsy unless `@` is an object with one of these keys
-        self.keys: dict[int, frozenset[str]] = {}
+        self.constants: dict[str, Any] = {}
+        self.temporaries = 0
+        self.reads_path = False
 
-    def fact(self, expression: Expression) -> str | None:
-        return self.facts.get(id(expression))
+    def constant(self, value: Any) -> str:
+        """The Python text of a literal value (a name in the function's namespace)."""
+        name = f"_c{len(self.constants)}"
+        self.constants[name] = value
+        return name
 
-    def note(self, expression: Expression, fact: str | None) -> Expression:
-        if fact is not None:
-            self.facts[id(expression)] = fact
-        return expression
+    def hold(self, node: _Node) -> tuple[str, str]:
+        """The text of an operand used twice (`a && b` gives `a` when it is falsy): where it
+        is first evaluated (into a fresh local name), and where it is read again."""
+        if node.code.isidentifier():  # `@`, `@property`, a constant: nothing to evaluate
+            return node.code, node.code
+        self.temporaries += 1
+        name = f"_t{self.temporaries}"
+        # Unparenthesized: it is only ever a call's argument (each level of parentheses counts
+        # toward Python's limit on nesting).
+        return f"{name} := {node.code}", name
 
     # ---- tokens --------------------------------------------------------------------------
 
@@ -186,7 +248,7 @@ class _Parser:
         self.position = match.end()
         return (match.lastgroup, match.group(match.lastgroup))
 
-    def regex_literal(self) -> Expression:
+    def regex_literal(self) -> _Node:
         # The opening '/' was consumed; read up to the closing unescaped '/', then the flags.
         end = self.position
         escaped = in_class = False
@@ -206,52 +268,61 @@ class _Parser:
         else:
             raise ValueError("unterminated regular expression in filter")
         body = self.source[self.position : end]
-        flags_match = re.compile(r"[a-z]*").match(self.source, end + 1)
-        assert flags_match is not None
-        self.position = flags_match.end()
-        pattern = compile_js_regex(body, flags_match.group())
-        return lambda _context: pattern
+        flags_end = end + 1
+        while flags_end < len(self.source) and "a" <= self.source[flags_end] <= "z":
+            flags_end += 1
+        flags = self.source[end + 1 : flags_end]
+        self.position = flags_end
+        return _Node(self.constant(compile_js_regex(body, flags)))
 
     # ---- grammar (precedence climbing) ---------------------------------------------------
 
-    def parse(self) -> Expression:
+    def parse(self) -> _Node:
         expression = self.parse_or()
         if self.peek()[0] != "end":
             raise ValueError(f"unexpected {self.peek()[1]!r} in filter {self.source!r}")
         return expression
 
-    def parse_or(self) -> Expression:
+    def parse_or(self) -> _Node:
         left = self.parse_and()
         while self.peek()[1] == "||":
             self.take()
             right = self.parse_and()
-            both = self.fact(left) in _NEEDS_CONTAINER and self.fact(right) in _NEEDS_CONTAINER
-            keys_left, keys_right = self.keys.get(id(left)), self.keys.get(id(right))
-            combined = _or(left, right)
-            if keys_left is not None and keys_right is not None:
-                self.keys[id(combined)] = keys_left | keys_right
-            left = self.note(combined, _FALSE_ON_SCALAR if both else None)
+            both = left.fact in _NEEDS_CONTAINER and right.fact in _NEEDS_CONTAINER
+            first, again = self.hold(left)
+            # JavaScript's `||` gives the left operand when it is truthy, else the right one.
+            combined = _Node(
+                f"({again} if truthy({first}) else {_grouped(right.code)})",
+                _FALSE_ON_SCALAR if both else None,
+            )
+            if left.keys is not None and right.keys is not None:
+                combined.keys = left.keys | right.keys
+            left = combined
         return left
 
-    def parse_and(self) -> Expression:
+    def parse_and(self) -> _Node:
         left = self.parse_comparison()
         while self.peek()[1] == "&&":
             self.take()
             right = self.parse_comparison()
-            either = self.fact(left) in _NEEDS_CONTAINER or self.fact(right) in _NEEDS_CONTAINER
-            known = [k for k in (self.keys.get(id(left)), self.keys.get(id(right))) if k]
-            combined = _and(left, right)
+            either = left.fact in _NEEDS_CONTAINER or right.fact in _NEEDS_CONTAINER
+            known = [k for k in (left.keys, right.keys) if k]
+            first, again = self.hold(left)
+            combined = _Node(
+                f"({_grouped(right.code)} if truthy({first}) else {again})",
+                _FALSE_ON_SCALAR if either else None,
+            )
             if known:
-                self.keys[id(combined)] = min(known, key=len)
-            left = self.note(combined, _FALSE_ON_SCALAR if either else None)
+                combined.keys = min(known, key=len)
+            left = combined
         return left
 
-    def parse_comparison(self) -> Expression:
+    def parse_comparison(self) -> _Node:
         left = self.parse_unary()
         while self.peek()[1] in _COMPARISONS:
             symbol = self.take()[1]
             right = self.parse_unary()
-            facts = {self.fact(left), self.fact(right)}
+            facts = {left.fact, right.fact}
             false_on_scalar = _THROWS_ON_SCALAR in facts or (
                 _UNDEFINED_ON_SCALAR in facts
                 and (
@@ -259,47 +330,50 @@ class _Parser:
                     or (symbol in ("!==", "!=") and _NULLISH in facts)
                 )
             )
-            combined = _binary(_COMPARISONS[symbol], left, right)
+            combined = _Node(
+                f"{_COMPARISON_NAMES[symbol]}({left.code}, {right.code})",
+                _FALSE_ON_SCALAR if false_on_scalar else None,
+            )
             if false_on_scalar:
-                member = self.keys.get(id(left)) or self.keys.get(id(right))
-                if member is not None:
-                    self.keys[id(combined)] = member
-            left = self.note(combined, _FALSE_ON_SCALAR if false_on_scalar else None)
+                combined.keys = left.keys or right.keys
+            left = combined
         return left
 
-    def parse_unary(self) -> Expression:
+    def parse_unary(self) -> _Node:
         kind, value = self.peek()
         if value == "!":
             self.take()
             operand = self.parse_unary()
-            return lambda context: not truthy(operand(context))
+            return _Node(f"(not truthy({operand.code}))")
         if kind == "name" and value == "typeof":
             self.take()
             operand = self.parse_unary()
-            return lambda context: _typeof(operand(context))
+            return _Node(f"_typeof({operand.code})")
         if kind == "name" and value == "void":
             self.take()
-            self.parse_unary()
-            return self.note(_constant(UNDEFINED), _NULLISH)
+            self.parse_unary()  # never evaluated: `void x` is undefined whatever x is
+            return _Node("UNDEFINED", _NULLISH)
         return self.parse_postfix(self.parse_primary())
 
-    def parse_primary(self) -> Expression:
+    def parse_primary(self) -> _Node:
         kind, value = self.take()
         if kind == "number":
             number = float(value) if "." in value else int(value)
-            return self.note(_constant(number), _LITERAL)
+            return _Node(repr(number), _LITERAL)
         if kind == "string":
-            return self.note(_constant(_unquote(value)), _LITERAL)
+            return _Node(self.constant(_unquote(value)), _LITERAL)
         if kind == "at":
-            found = _AT.get(value)
-            if found is None:
+            code = _AT.get(value)
+            if code is None:
                 raise ValueError(f"unknown {value!r} in filter")
-            return self.note(_wrap(found), _AT_ITSELF if value == "@" else None)
+            if "path" in code:
+                self.reads_path = True
+            return _Node(code, _AT_ITSELF if value == "@" else None)
         if kind == "name":
             if value in _CONSTANTS:
                 constant = _CONSTANTS[value]
                 nullish = constant is None or constant is UNDEFINED
-                return self.note(_constant(constant), _NULLISH if nullish else _LITERAL)
+                return _Node(self.constant(constant), _NULLISH if nullish else _LITERAL)
             raise ValueError(f"unknown name {value!r} in filter")
         if value == "(":
             inner = self.parse_or()
@@ -310,44 +384,52 @@ class _Parser:
             return self.regex_literal()
         raise ValueError(f"unexpected {value or 'end'!r} in filter {self.source!r}")
 
-    def parse_postfix(self, target: Expression) -> Expression:
+    def parse_postfix(self, target: _Node) -> _Node:
         while True:
             value = self.peek()[1]
-            before = self.fact(target)
-            before_target = target
+            before = target
             if value == ".":
                 self.take()
                 kind, name = self.take()
                 if kind != "name":
                     raise ValueError(f"expected a property name after '.', found {name!r}")
                 is_call = self.peek()[1] == "("
-                target = self.call(target, name) if is_call else _member(target, _constant(name))
-                if before == _AT_ITSELF and not is_call and name not in _SCALAR_MEMBERS:
-                    self.note(target, _UNDEFINED_ON_SCALAR)
+                target = self.call(target, name) if is_call else self.member(target, name)
+                if before.fact == _AT_ITSELF and not is_call and name not in _SCALAR_MEMBERS:
+                    target.fact = _UNDEFINED_ON_SCALAR
                     # `@.name` is undefined unless @ has the key: an array has no such key
                     # either (numeric names are not identifiers, so never end up here).
-                    self.keys[id(target)] = frozenset({name})
-                elif before in (_UNDEFINED_ON_SCALAR, _THROWS_ON_SCALAR):
-                    previous = self.keys.get(id(before_target))
-                    self.note(target, _THROWS_ON_SCALAR)
-                    if previous is not None:
-                        self.keys[id(target)] = previous
+                    target.keys = frozenset({name})
+                elif before.fact in (_UNDEFINED_ON_SCALAR, _THROWS_ON_SCALAR):
+                    target.fact = _THROWS_ON_SCALAR
+                    if before.keys is not None:
+                        target.keys = before.keys
             elif value == "[":
                 self.take()
                 index = self.parse_or()
                 self.expect("]")
-                target = _member(target, index)
-                if before in (_UNDEFINED_ON_SCALAR, _THROWS_ON_SCALAR):
-                    self.note(target, _THROWS_ON_SCALAR)
-                    previous = self.keys.get(id(before_target))
-                    if previous is not None:
-                        self.keys[id(target)] = previous
+                target = _Node(f"_get({target.code}, {index.code})")
+                if before.fact in (_UNDEFINED_ON_SCALAR, _THROWS_ON_SCALAR):
+                    target.fact = _THROWS_ON_SCALAR
+                    if before.keys is not None:
+                        target.keys = before.keys
             else:
                 return target
 
-    def call(self, target: Expression, method: str) -> Expression:
+    def member(self, target: _Node, name: str) -> _Node:
+        """`target.name`: an object's own key read directly, anything else by the rules of
+        `get_property`."""
+        key = self.constant(name)
+        if name == "constructor":
+            return _Node(f"_get({target.code}, {key})")
+        first, again = self.hold(target)
+        return _Node(
+            f"({again}.get({key}, UNDEFINED) if type({first}) is dict else _get({again}, {key}))"
+        )
+
+    def call(self, target: _Node, method: str) -> _Node:
         self.expect("(")
-        arguments: list[Expression] = []
+        arguments: list[_Node] = []
         if self.peek()[1] != ")":
             arguments.append(self.parse_or())
             while self.peek()[1] == ",":
@@ -356,22 +438,13 @@ class _Parser:
         self.expect(")")
         if method not in _METHODS:
             raise ValueError(f"method {method!r} is not supported in filters")
-        implementation = _METHODS[method]
-
-        def invoke(context: FilterContext) -> Any:
-            receiver = target(context)
-            return implementation(receiver, [argument(context) for argument in arguments])
-
-        return invoke
+        # The receiver is evaluated before the arguments, as in JavaScript.
+        listed = ", ".join(argument.code for argument in arguments)
+        return _Node(f"{self.constant(_METHODS[method])}({target.code}, [{listed}])")
 
 
-def _constant(value: Any) -> Expression:
-    return lambda _context: value
-
-
-def _wrap(expression: Expression) -> Expression:
-    # A fresh function object, so facts noted about this occurrence stay with it.
-    return lambda context: expression(context)
+def _grouped(code: str) -> str:
+    return code if code.isidentifier() else f"({code})"
 
 
 def _unquote(token: str) -> str:
@@ -442,32 +515,6 @@ def _index(name: Any) -> int | None:
     if isinstance(name, str) and name.isdigit():
         return int(name)
     return None
-
-
-def _member(target: Expression, name: Expression) -> Expression:
-    return lambda context: get_property(target(context), name(context))
-
-
-def _or(left: Expression, right: Expression) -> Expression:
-    def evaluate(context: FilterContext) -> Any:
-        value = left(context)
-        return value if truthy(value) else right(context)
-
-    return evaluate
-
-
-def _and(left: Expression, right: Expression) -> Expression:
-    def evaluate(context: FilterContext) -> Any:
-        value = left(context)
-        return right(context) if truthy(value) else value
-
-    return evaluate
-
-
-def _binary(
-    operator: Callable[[Any, Any], bool], left: Expression, right: Expression
-) -> Expression:
-    return lambda context: operator(left(context), right(context))
 
 
 def strict_equal(left: Any, right: Any) -> bool:
@@ -620,11 +667,29 @@ _CONSTANTS: dict[str, Any] = {
     "undefined": UNDEFINED,
 }
 
-_AT: dict[str, Expression] = {
-    "@": lambda context: context.value,
-    "@property": lambda context: context.key,
-    "@key": lambda context: context.key,
-    "@parent": lambda context: context.parent,
-    "@parentProperty": lambda context: context.path[-2] if len(context.path) > 1 else UNDEFINED,
-    "@path": lambda context: "$" + "".join(f"[{k!r}]" for k in context.path),
+# What each `@` name is in a compiled filter's function `(v, k, p, path)`.
+_AT: dict[str, str] = {
+    "@": "v",
+    "@property": "k",
+    "@key": "k",
+    "@parent": "p",
+    "@parentProperty": "(path[-2] if len(path) > 1 else UNDEFINED)",
+    "@path": "_at_path(path)",
+}
+
+
+def _at_path(path: tuple[str | int, ...]) -> str:
+    return "$" + "".join(f"[{k!r}]" for k in path)
+
+
+_COMPARISON_NAMES = {symbol: f"_compare_{index}" for index, symbol in enumerate(_COMPARISONS)}
+# Everything a compiled filter's text names, besides its own constants (`_c<n>`).
+_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {"type": type, "dict": dict, "len": len},
+    "truthy": truthy,
+    "UNDEFINED": UNDEFINED,
+    "_get": get_property,
+    "_typeof": _typeof,
+    "_at_path": _at_path,
+    **{_COMPARISON_NAMES[symbol]: test for symbol, test in _COMPARISONS.items()},
 }

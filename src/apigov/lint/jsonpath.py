@@ -14,8 +14,9 @@ position at every node (an NFA whose states are `(path index, segment index)`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from apigov.lint.filters import FilterContext, Predicate, compile_filter
 
@@ -24,8 +25,7 @@ class JsonPathError(ValueError):
     """A `given` or `field` expression that cannot be compiled."""
 
 
-@dataclass(frozen=True, slots=True)
-class Selector:
+class Selector(Struct, frozen=True):
     """What one segment accepts: names, indices, a slice, any child, or a filter."""
 
     names: frozenset[str] | None = None
@@ -54,8 +54,7 @@ class Selector:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(Struct, frozen=True):
     """One step: a selector applied to the children (or, with `descendant`, to every level)."""
 
     selector: Selector
@@ -125,12 +124,12 @@ def _bracket(text: str, start: int) -> tuple[Selector, int]:
         return Selector(predicate=predicate, text=inner), after
     if ":" in inner and not inner.startswith(("'", '"')):
         parts = [p.strip() for p in inner.split(":")]
-        if len(parts) > 3 or not all(re.fullmatch(r"-?\d*", p) for p in parts):
+        if len(parts) > 3 or not all(p == "" or _is_integer(p) for p in parts):
             raise JsonPathError(f"bad slice [{inner}] in {text!r}")
         numbers = [int(p) if p else None for p in parts] + [None] * (3 - len(parts))
         return Selector(slice_=(numbers[0], numbers[1], numbers[2]), text=inner), after
     items = _split_union(inner, text)
-    if all(re.fullmatch(r"-?\d+", item) for item in items):
+    if all(_is_integer(item) for item in items):
         return Selector(indices=tuple(int(item) for item in items), text=inner), after
     names = []
     for item in items:
@@ -141,6 +140,11 @@ def _bracket(text: str, start: int) -> tuple[Selector, int]:
         else:
             names.append(item)
     return Selector(names=frozenset(names), text=inner), after
+
+
+def _is_integer(text: str) -> bool:
+    """`-?\\d+` in full (a string method: each regular expression compiled costs start-up)."""
+    return (text[1:] if text.startswith("-") else text).isdecimal()
 
 
 def _closing_bracket(text: str, start: int) -> int:

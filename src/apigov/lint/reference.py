@@ -11,8 +11,9 @@ where SARIF's `helpUri` points (`apigov.lint.analyze.RULES_PAGE`). The examples 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from apigov.findings import Level
 from apigov.lint.ruleset import Rule, builtin_path, load_ruleset
@@ -23,8 +24,7 @@ RULESETS = ("apigov:oas", "apigov:recommended")
 _LEVEL_NAMES = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "info", None: "off"}
 
 
-@dataclass(frozen=True)
-class RuleEntry:
+class RuleEntry(Struct, frozen=True):
     """One built-in rule as the reference shows it."""
 
     name: str

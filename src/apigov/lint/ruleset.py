@@ -15,12 +15,17 @@ change severities only, for findings at or below the pointer (the longest pointe
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import importlib.util
+import marshal
 import os
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field, structs
 
 from apigov.findings import Level
 from apigov.lint.context import RuleFunction
@@ -61,16 +66,14 @@ _SEVERITIES: dict[Any, Level | None] = {
 }
 
 
-@dataclass(frozen=True)
-class Then:
+class Then(Struct, frozen=True):
     function_name: str
     function: RuleFunction
     field: str | None = None
     options: Any = None
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     name: str
     given: tuple[str, ...]
     then: tuple[Then, ...]
@@ -86,18 +89,16 @@ class Rule:
     """The severity the rule's definition gives (what `true` turns it back on with)."""
     builtin: bool = False
     """Defined by one of apigov's own rulesets (documented in docs/lint-rules.md)."""
-    definition: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    definition: Mapping[str, Any] = field(default_factory=dict)
     """The definition as written, so a later partial definition can be merged into it."""
 
 
-@dataclass(frozen=True)
-class AliasTarget:
+class AliasTarget(Struct, frozen=True):
     given: tuple[str, ...]
     formats: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(Struct, frozen=True):
     """A severity change for a place (JSON pointer) in some files (glob)."""
 
     pattern: str
@@ -105,16 +106,14 @@ class Override:
     severities: Mapping[str, Level | None]
 
 
-@dataclass(frozen=True)
-class FileOverride:
+class FileOverride(Struct, frozen=True):
     """A ruleset fragment for the documents some globs match (absolute glob patterns)."""
 
     patterns: tuple[str, ...]
     definition: Mapping[str, Any]
 
 
-@dataclass
-class Ruleset:
+class Ruleset(Struct):
     rules: dict[str, Rule] = field(default_factory=dict)
     aliases: dict[str, tuple[AliasTarget, ...]] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
@@ -129,7 +128,7 @@ class Ruleset:
     """Functions the top ruleset's own rules (and its overrides) may name."""
     definition: Mapping[str, Any] = field(default_factory=dict)
     """The top ruleset file as written."""
-    _for_files: dict[tuple[int, ...], Ruleset] = field(default_factory=dict, repr=False)
+    _for_files: dict[tuple[int, ...], Ruleset] = field(default_factory=dict)
 
     def enabled(self) -> list[Rule]:
         """Rules that run: on, or turned on for some place by a pointer override."""
@@ -208,8 +207,8 @@ class _Loader:
             raise InputError(display, "ruleset extends itself (a cycle through 'extends')")
         self.stack.append(key)
         try:
-            data = _read(path, display)
             builtin = reference in BUILTIN_RULESETS
+            data = read_cached(path, display) if builtin else _read(path, display)
             ruleset = self._build(data, path.parent, display, builtin=builtin)
         finally:
             self.stack.pop()
@@ -312,7 +311,7 @@ def _apply_file_overrides(base: Ruleset, overrides: list[FileOverride]) -> Rules
         for key in ("extends", "formats", "documentationUrl"):
             if key in override.definition:
                 merged[key] = override.definition[key]
-    result = replace(
+    result = structs.replace(
         base,
         rules={},
         aliases={},
@@ -346,6 +345,47 @@ def _read(path: Path, display: str) -> Any:
     return parse_bytes(raw, display, DEFAULT_LIMITS).data
 
 
+_CACHE_FORMAT = 1
+
+
+def read_cached(path: Path, display: str) -> Any:
+    """A ruleset file's data, kept parsed beside Python's compiled modules (and like them: in
+    `__pycache__` or under `sys.pycache_prefix`, valid while the file keeps its size and time,
+    not written when Python writes no bytecode). For the built-in rulesets, read on every run:
+    parsing their YAML was about 2% of linting a small document, and a JSON document needs no
+    YAML parser otherwise."""
+    try:
+        stat = path.stat()
+        cache = _cache_path(path)
+    except (OSError, ValueError, NotImplementedError):
+        return _read(path, display)
+    stamp = (_CACHE_FORMAT, stat.st_size, stat.st_mtime_ns)
+    try:
+        cached = marshal.loads(cache.read_bytes())
+        if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == stamp:
+            return cached[1]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # absent, or not this Python's: parsed again below
+    data = _read(path, display)
+    if not sys.dont_write_bytecode:
+        # Written whole or not at all: another run may be reading the same file.
+        temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(marshal.dumps((stamp, data)))
+            temporary.replace(cache)
+        except (OSError, ValueError):  # a read-only installation, or data marshal refuses
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+    return data
+
+
+def _cache_path(path: Path) -> Path:
+    # Where Python would keep a module compiled from this folder; the name says which Python.
+    module = importlib.util.cache_from_source(str(path.with_suffix(".py")))
+    return Path(module).with_name(f"{path.name}.{sys.implementation.cache_tag}.marshal")
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -368,13 +408,13 @@ def _apply_mode(ruleset: Ruleset, mode: str) -> Ruleset:
     applies only the top ruleset's)."""
     if mode == "all":
         rules = {
-            name: replace(rule, severity=rule.default_severity)
+            name: structs.replace(rule, severity=rule.default_severity)
             if rule.severity is None and not rule.recommended
             else rule
             for name, rule in ruleset.rules.items()
         }
     elif mode == "off":
-        rules = {name: replace(rule, severity=None) for name, rule in ruleset.rules.items()}
+        rules = {name: structs.replace(rule, severity=None) for name, rule in ruleset.rules.items()}
     else:
         rules = dict(ruleset.rules)
     return Ruleset(rules, dict(ruleset.aliases), sources=list(ruleset.sources))
@@ -471,10 +511,10 @@ def _rule(
 
 def _adjust(rule: Rule, change: Any, display: str) -> Rule:
     if change is True:
-        return replace(rule, severity=rule.default_severity)
+        return structs.replace(rule, severity=rule.default_severity)
     if change is False:
-        return replace(rule, severity=None)
-    return replace(rule, severity=_severity(change, display, rule.name))
+        return structs.replace(rule, severity=None)
+    return structs.replace(rule, severity=_severity(change, display, rule.name))
 
 
 def _merge(
@@ -498,7 +538,7 @@ def _merge(
         url = change["documentationUrl"]
     elif url is None and isinstance(documentation, str):
         url = f"{documentation}#{rule.name}"
-    return replace(
+    return structs.replace(
         rebuilt,
         severity=severity,
         default_severity=severity if "severity" in change else rule.default_severity,

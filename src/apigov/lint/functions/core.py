@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema_rs
@@ -69,6 +70,27 @@ def pattern(target: Any, options: Any, _context: FunctionContext) -> Results:
     if isinstance(not_match, str) and regex(not_match).search(target):
         found.append(Result(f'"{target}" must not match the pattern "{not_match}"'))
     return found or None
+
+
+def pattern_passes(options: Any) -> Callable[[Any], bool] | None:
+    """A test that `pattern` with these options has nothing to say of a value, so the engine
+    need not call it (it is the function most rules use, at every description and title);
+    None when the options are not what `pattern` reads (the call then reports them)."""
+    try:
+        match = options.get("match") if options else None
+        not_match = options.get("notMatch") if options else None
+        found = regex(match).search if isinstance(match, str) else None
+        forbidden = regex(not_match).search if isinstance(not_match, str) else None
+    except Exception:  # malformed options: the call reports them
+        return None
+
+    def passes(target: Any) -> bool:
+        return not isinstance(target, str) or (
+            (found is None or found(target) is not None)
+            and (forbidden is None or forbidden(target) is None)
+        )
+
+    return passes
 
 
 _CASES = {

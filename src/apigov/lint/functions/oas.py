@@ -7,10 +7,10 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+from msgspec import Struct
 
 from apigov.lint.context import FunctionContext, Path, Result
 from apigov.lint.filters import UNDEFINED
@@ -537,8 +537,7 @@ def _dialect(context: FunctionContext) -> str:
     return "draft4"
 
 
-@dataclass(frozen=True, slots=True)
-class _Checker:
+class _Checker(Struct, frozen=True):
     """How values are checked against one schema: `problem` is reported at every value when the
     schema cannot be used (as Spectral does); else `validator` (None: a schema the validator
     cannot compile, which the document schema rule reports, so values pass)."""
@@ -588,12 +587,17 @@ def _checker(schema: Any, context: FunctionContext) -> _Checker:
 
 
 def _build_checker(schema: Any, dialect: str, oas2: bool) -> _Checker:
-    problem = _schema_problem(schema, dialect)
+    flag = "x-nullable" if oas2 else "nullable"
+    untyped, flagged = _nullable_scan(schema, flag)
+    problem = _schema_problem(schema, dialect, untyped)
     if problem is not None:
         return _Checker(problem, None)
     try:
+        # Most schemas say nothing of nullability: no copy to convert, the schema as it is.
         validator = build_validator(
-            _nullable_to_type(schema, oas2=oas2), dialect, validate_formats=True
+            _nullable_to_type(schema, oas2=oas2) if flagged else schema,
+            dialect,
+            validate_formats=True,
         )
     except (ValueError, TypeError):
         validator = None
@@ -608,12 +612,12 @@ _META_SCHEMAS = {
 }
 
 
-def _schema_problem(schema: Any, dialect: str) -> str | None:
+def _schema_problem(schema: Any, dialect: str, untyped: bool) -> str | None:
     """Why a schema cannot be used to check values: not valid in its dialect, or `nullable`
-    without `type` (which OpenAPI 3.0 forbids). None when it can be used."""
+    without `type` (`untyped`: which OpenAPI 3.0 forbids). None when it can be used."""
     if not isinstance(schema, dict):
         return None
-    if _nullable_without_type(schema):
+    if untyped:
         return '"nullable" cannot be used without "type"'
     candidate = {**schema, "$schema": _META_SCHEMAS[dialect]}
     try:
@@ -623,17 +627,21 @@ def _schema_problem(schema: Any, dialect: str) -> str | None:
     return None if valid else "schema is invalid"
 
 
-def _nullable_without_type(schema: Any) -> bool:
+def _nullable_scan(schema: Any, flag: str) -> tuple[bool, bool]:
+    """(some `nullable: true` has no `type`, some `flag: true` is there), in one pass."""
+    flagged = False
     stack = [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             if node.get("nullable") is True and "type" not in node:
-                return True
+                return True, True
+            if not flagged and node.get(flag) is True:
+                flagged = True
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return False
+    return False, flagged
 
 
 def _nullable_to_type(schema: Any, *, oas2: bool) -> Any:
@@ -862,9 +870,17 @@ def document_schema(target: Any, _options: Any, context: FunctionContext) -> Res
     if version == "3.1" and _dialect(context) == "draft2020-12":
         # The OpenAPI 3.1 schema leaves Schema Objects to their dialect; Spectral checks them
         # against it as part of this rule, and so does apigov.
-        for where, schema in _schema_objects(target, ()):
-            for error in _dialect_meta_validator().iter_errors(schema):
-                place = (*where, *error.instance_path)
+        objects = _schema_objects(target, ())
+        validator = _dialect_meta_validator()
+        # One call checks every Schema Object (most are valid); only the invalid ones are
+        # checked again, one by one, for their errors in the order a check of each gives.
+        if validator.is_valid([schema for _, schema in objects]):
+            return found or None
+        for where, schema in objects:
+            if validator.is_valid([schema]):
+                continue
+            for error in validator.iter_errors([schema]):
+                place = (*where, *error.instance_path[1:])
                 if place not in seen:
                     seen.add(place)
                     found.append(Result(str(error.message)[:240], place))
@@ -873,38 +889,41 @@ def document_schema(target: Any, _options: Any, context: FunctionContext) -> Res
 
 @functools.cache
 def _dialect_meta_validator() -> Any:
-    return jsonschema_rs.Draft202012Validator({"$ref": _META_SCHEMAS["draft2020-12"]})
+    """A list of Schema Objects against the 2020-12 meta-schema (a call per list, not per
+    schema: a document holds a thousand of them)."""
+    return jsonschema_rs.Draft202012Validator(
+        {"type": "array", "items": {"$ref": _META_SCHEMAS["draft2020-12"]}}
+    )
 
 
 def _schema_objects(node: Any, where: Path) -> list[tuple[Path, Any]]:
     """Every outermost Schema Object of an OpenAPI 3.1 document (nested ones are inside), in
-    document order. One loop over a stack: the whole document is walked, and a generator per
-    level cost more than the checks."""
+    document order. The whole document is walked: a path is built only for what is found (one
+    per container cost more than the checks)."""
     found: list[tuple[Path, Any]] = []
-    # (is a schema to report, node, where): children are pushed in reverse to pop in order.
-    stack: list[tuple[bool, Any, Path]] = [(False, node, where)]
-    while stack:
-        is_schema, current, at = stack.pop()
-        if is_schema:
-            found.append((at, current))
-        elif isinstance(current, list):
-            stack.extend(
-                (False, item, (*at, index))
-                for index, item in reversed(list(enumerate(current)))
-                if isinstance(item, dict | list)
-            )
-        elif isinstance(current, dict):
-            if at == ("components", "schemas"):
-                named = reversed(current.items())
-                stack.extend((True, schema, (*at, name)) for name, schema in named)
-                continue
-            pending: list[tuple[bool, Any, Path]] = []
-            for key, value in current.items():
-                if key == "schema" and isinstance(value, dict | bool):
-                    pending.append((True, value, (*at, key)))
-                elif isinstance(value, dict | list):
-                    pending.append((False, value, (*at, key)))
-            stack.extend(reversed(pending))
+    at: list[str | int] = list(where)
+
+    def visit(current: Any) -> None:
+        if isinstance(current, list):
+            for index, item in enumerate(current):
+                if isinstance(item, dict | list):
+                    at.append(index)
+                    visit(item)
+                    at.pop()
+            return
+        if len(at) == 2 and at[0] == "components" and at[1] == "schemas":
+            found.extend(((*at, name), schema) for name, schema in current.items())
+            return
+        for key, value in current.items():
+            if key == "schema" and isinstance(value, dict | bool):
+                found.append(((*at, key), value))
+            elif isinstance(value, dict | list):
+                at.append(key)
+                visit(value)
+                at.pop()
+
+    if isinstance(node, dict | list):
+        visit(node)
     return found
 
 
