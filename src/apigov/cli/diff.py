@@ -315,6 +315,25 @@ def _pairs_against_revision(loader: Loader, tree: str, revision: str) -> list[tu
     return pairs
 
 
+_SMALL_INPUT_BYTES = 4 << 20
+
+
+def _small_files(*targets: str | None) -> bool:
+    """True when every target is a file and together they are under 4 MiB: then malloc's
+    threshold is left alone. Tuning it costs ctypes' import (1% of a diff of two 0.9 MB
+    documents) and saves little there (1.5 MB of that diff's 30 MB peak), where on two 3 MB
+    documents it saves 8 MB."""
+    total = 0
+    for target in targets:
+        if target is None or target == "-":
+            return False
+        try:
+            total += Path(target).stat().st_size
+        except (OSError, ValueError):  # a git revision, a registry ref, a URL
+            return False
+    return total < _SMALL_INPUT_BYTES
+
+
 def _run(
     command: str,
     *,
@@ -346,7 +365,8 @@ def _run(
         registry = registry or config.registry
 
         limits = make_limits(max_size, max_depth, allow_remote_refs)
-        return_large_frees_to_the_system()
+        if not _small_files(base, head):
+            return_large_frees_to_the_system()
         loader = Loader(limits, root=root)
         if base_ref is not None:
             if head is not None:

@@ -149,6 +149,7 @@ class LineMap:
         scan: bool = True,
     ) -> None:
         self._raw = raw
+        self._ascii: bool | None = None
         self._tree: _Tree | None = None
         # _block_lines[i]: the newlines before offset i * _BLOCK, extended as far as asked.
         self._block_lines: list[int] = [0]
@@ -222,9 +223,15 @@ class LineMap:
         if offset > line_start and self._raw[offset - 1 : offset] in (b'"', b"'"):
             offset -= 1
         # Columns count characters, not bytes (SARIF's unicodeCodePoints); decoding is only
-        # needed when the line so far is not plain ASCII.
-        prefix = self._raw[line_start:offset]
-        column = (len(prefix) if prefix.isascii() else len(prefix.decode("utf-8", "replace"))) + 1
+        # needed when the line so far is not plain ASCII. Asking the whole text once spares
+        # copying each line's start (a JSON document on one line is one megabyte-long line).
+        if self._ascii is None:
+            self._ascii = self._raw.isascii()
+        if self._ascii:
+            column = offset - line_start + 1
+        else:
+            prefix = self._raw[line_start:offset]
+            column = len(prefix.decode("utf-8", "replace")) + 1
         return self._line_index(line_start) + 1, column
 
     def _line_index(self, offset: int) -> int:
