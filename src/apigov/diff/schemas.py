@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Self
 
 import orjson
-from msgspec import Struct, field
+from msgspec import Struct, field, structs
 
 from apigov.diff.changes import Place
 from apigov.diff.keywords import NESTED_SCHEMA_KEYWORDS as _NESTED
@@ -68,27 +68,14 @@ class Delta(Struct, frozen=True):
     # True for property existence/requiredness actions, named per direction, not per place.
     about_property: bool = False
 
-    def within(self, tokens: tuple[str, ...]) -> Delta:
+    def within(self, tokens: tuple[str, ...]) -> Self:
+        """The same delta seen from a schema `tokens` above (a copy of the same class)."""
         if not tokens:
             return self
-        return Delta(
-            self.action,
-            (*tokens, *self.path),
-            self.detail,
-            self.base,
-            self.head,
-            self.about_property,
-        )
+        return structs.replace(self, path=(*tokens, *self.path))
 
-    def under(self, token: str) -> Delta:
-        return Delta(
-            self.action,
-            (token, *self.path),
-            self.detail,
-            self.base,
-            self.head,
-            self.about_property,
-        )
+    def under(self, token: str) -> Self:
+        return structs.replace(self, path=(token, *self.path))
 
 
 class SunsetDelta(Delta, frozen=True):
@@ -101,30 +88,6 @@ class SunsetDelta(Delta, frozen=True):
     """
 
     sunset: dt.date | None = None
-
-    def within(self, tokens: tuple[str, ...]) -> Delta:
-        if not tokens:
-            return self
-        return SunsetDelta(
-            self.action,
-            (*tokens, *self.path),
-            self.detail,
-            self.base,
-            self.head,
-            self.about_property,
-            self.sunset,
-        )
-
-    def under(self, token: str) -> Delta:
-        return SunsetDelta(
-            self.action,
-            (token, *self.path),
-            self.detail,
-            self.base,
-            self.head,
-            self.about_property,
-            self.sunset,
-        )
 
 
 # Where subschemas sit, for the walk over equal nodes: maps of schemas, lists of schemas, and
