@@ -625,6 +625,18 @@ _PROPERTY_ACTIONS: list[tuple[str, Level, Level, str, Json, Json]] = [
         },
     ),
     (
+        "property-sunset-invalid",
+        E,
+        E,
+        "a property was deprecated (or its `x-sunset` changed) with an `x-sunset` that is not "
+        "a date: clients get no date",
+        OBJ_AB,
+        {
+            "type": "object",
+            "properties": {"a": S, "b": {**S, "deprecated": True, "x-sunset": "soon"}},
+        },
+    ),
+    (
         "property-became-read-only",
         W,
         I,
@@ -738,6 +750,14 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
         *_op_pair({}, deprecated_past),
     )
     yield (
+        "operation-sunset-invalid",
+        E,
+        "deprecation",
+        "an operation was deprecated (or its `x-sunset` changed) with an `x-sunset` that is not "
+        "a date: clients get no date",
+        *_op_pair({}, {"deprecated": True, "x-sunset": "soon"}),
+    )
+    yield (
         "operation-reactivated",
         I,
         "deprecation",
@@ -757,6 +777,14 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
         "deprecation",
         "`x-stability-level` moved towards draft (stable -> beta -> alpha -> draft)",
         *_op_pair({"x-stability-level": "stable"}, {"x-stability-level": "beta"}),
+    )
+    yield (
+        "operation-stability-level-invalid",
+        E,
+        "deprecation",
+        "`x-stability-level` was set to a value that is not draft, alpha, beta or stable "
+        "(the sunset notice then counts it as stable)",
+        *_op_pair({}, {"x-stability-level": "ga"}),
     )
     yield (
         "operation-stability-increased",
@@ -904,6 +932,17 @@ def _structural() -> Iterator[tuple[str, Level, str, str, Json, Json]]:
         "with less notice than the policy's `sunset-notice` asks for the operation's stability "
         "level",
         *_op_pair({"parameters": [_PARAM]}, {"parameters": [{**_PARAM, **deprecated_past}]}),
+    )
+    yield (
+        "request-parameter-sunset-invalid",
+        E,
+        "deprecation",
+        "a query, header or cookie parameter was deprecated (or its `x-sunset` changed) with an "
+        "`x-sunset` that is not a date: clients get no date",
+        *_op_pair(
+            {"parameters": [_PARAM]},
+            {"parameters": [{**_PARAM, "deprecated": True, "x-sunset": "soon"}]},
+        ),
     )
     yield (
         "request-parameter-removed-after-sunset",

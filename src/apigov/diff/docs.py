@@ -1,11 +1,14 @@
 """Files generated from the catalogue: docs/diff-checks.md (`python -m apigov.diff.docs >
-docs/diff-checks.md`) and the engine's table of levels (`python -m apigov.diff.docs levels >
-src/apigov/diff/levels.py`). A test keeps both equal to what this module renders now."""
+docs/diff-checks.md`) and the engine's table of levels (`python -m apigov.diff.docs levels`,
+which writes src/apigov/diff/levels.py itself: redirecting the output there would empty the
+file the engine imports before it is rendered). A test keeps both equal to what this module
+renders now."""
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
+from pathlib import Path
 
 from apigov.diff.catalogue import CATALOGUE, SCHEMA_PLACES
 from apigov.findings import Level
@@ -109,8 +112,7 @@ def render() -> str:
     lines += [
         f"| **total** | **{sum(row[1] for row in _OASDIFF_ROWS)}** | | **{len(CATALOGUE)}** | |",
         "",
-        "Not yet covered as well as oasdiff: an `x-sunset` that is not a date (reported as "
-        "no date), per-media-type detail ids.",
+        "Not yet covered as well as oasdiff: per-media-type detail ids.",
         "",
     ]
     for area in sorted(by_area):
@@ -128,7 +130,7 @@ def render_levels() -> str:
     lines = [
         '"""Every change id and its default level, generated from the catalogue: do not edit.',
         "",
-        "`python -m apigov.diff.docs levels > src/apigov/diff/levels.py` writes it again.",
+        "`python -m apigov.diff.docs levels` writes it again.",
         '"""',
         "",
         "from __future__ import annotations",
@@ -145,5 +147,11 @@ def render_levels() -> str:
     return "\n".join(lines)
 
 
+LEVELS_FILE = Path(__file__).with_name("levels.py")
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render_levels() if sys.argv[1:] == ["levels"] else render())
+    if sys.argv[1:] == ["levels"]:
+        LEVELS_FILE.write_text(render_levels(), encoding="utf-8")
+    else:
+        sys.stdout.write(render())

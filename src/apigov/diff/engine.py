@@ -33,7 +33,7 @@ from apigov.diff.schemas import (
 from apigov.diff.unchanged import Unchanged
 from apigov.findings import Level
 from apigov.spec import pointer as jp
-from apigov.spec.deprecation import sunset_of
+from apigov.spec.deprecation import sunset_of, unreadable_sunset
 from apigov.spec.model import ApiSpec
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
@@ -204,11 +204,23 @@ class _Walker:
         if not delta.path:
             return (delta.action, delta.detail) if deprecated else None
         if delta.sunset is None:
+            head = self.head_node(delta.head) if delta.head is not None else None
+            unreadable = unreadable_sunset(head) if isinstance(head, dict) else None
+            if unreadable is not None:
+                return "sunset-invalid", f"deprecated: {_not_a_date(unreadable)}"
             return "deprecated-without-sunset", "deprecated without an x-sunset date"
         short = self.sunset_too_soon(delta.sunset)
         if short is not None:
             return "sunset-too-soon", short
         return (delta.action, f"deprecated, sunset {delta.sunset}") if deprecated else None
+
+    def head_node(self, place: Place) -> Any:
+        """The node of the head document at `place` (None: not there)."""
+        document = self.head.document if place.source is None else place.source.data
+        try:
+            return jp.resolve(document, place.pointer)
+        except jp.PointerError:
+            return None
 
     def sunset_too_soon(self, sunset: dt.date) -> str | None:
         """Why `sunset`, set by this change, gives clients too little notice (None: enough).
@@ -354,6 +366,7 @@ class _Walker:
                     label = f"{method.upper()} {prefix}{h_path}"
                     with self.at(h_path, method, root=logical):
                         self.emit(f"{kind}-added", f"{label} added", label, None, op.place)
+                        self.stability_level(label, {}, None, _as_dict(op.node), op.place)
 
     def callbacks(
         self, label: str, b_op: dict[str, Any], b_at: Place, h_op: dict[str, Any], h_at: Place
@@ -402,6 +415,9 @@ class _Walker:
             return
         change_id = "path-removed" if whole_path else "operation-removed"
         qualifier = "" if op.get("deprecated") is True else " without deprecation"
+        if op.get("deprecated") is True and (unreadable := unreadable_sunset(op)) is not None:
+            # No date anyone can read has passed: removed before its sunset, as far as clients know.
+            qualifier = f" before a readable sunset: its {_not_a_date(unreadable)}"
         self.emit(change_id, f"{label} removed{qualifier}", label, op_ref.place, None)
 
     def path_item(
@@ -421,6 +437,7 @@ class _Walker:
             label = f"{method.upper()} {prefix}{h_path}"
             with self.at(h_path, method):
                 self.emit("operation-added", f"{label} added", label, None, h_op.place)
+                self.stability_level(label, {}, None, _as_dict(h_op.node), h_op.place)
 
     # ---- operation ------------------------------------------------------------------------------
 
@@ -480,7 +497,15 @@ class _Walker:
     ) -> None:
         b_dep, h_dep = b_op.get("deprecated") is True, h_op.get("deprecated") is True
         b_sunset, h_sunset = sunset_of(b_op), sunset_of(h_op)
-        if h_dep and not b_dep:
+        unreadable = unreadable_sunset(h_op) if h_dep else None
+        if unreadable is not None and (not b_dep or b_op.get("x-sunset") != h_op["x-sunset"]):
+            # Deprecated, or the date changed, to a sunset nobody can read: clients get no date.
+            # The same unreadable value on both sides is no change of this diff's making.
+            was = b_sunset or unreadable_sunset(b_op) or "none"
+            how = "deprecated" if not b_dep else f"sunset changed from {was}"
+            message = f"{label} {how}: {_not_a_date(unreadable)}"
+            self.emit("operation-sunset-invalid", message, label, b_at, h_at)
+        elif h_dep and not b_dep:
             if h_sunset is None:
                 self.emit(
                     "operation-deprecated-without-sunset",
@@ -527,8 +552,30 @@ class _Walker:
                 b_at,
                 h_at,
             )
-        b_level = _STABILITY.get(str(b_op.get("x-stability-level")))
-        h_level = _STABILITY.get(str(h_op.get("x-stability-level")))
+        self.stability_level(label, b_op, b_at, h_op, h_at)
+
+    def stability_level(
+        self,
+        label: str,
+        b_op: dict[str, Any],
+        b_at: Place | None,
+        h_op: dict[str, Any],
+        h_at: Place,
+    ) -> None:
+        """A stability level that moved (towards draft: clients lose guarantees), or that the
+        change set to a value that is not a level (`b_op` is empty for an added operation)."""
+        h_raw = h_op.get("x-stability-level")
+        if h_raw is not None and _stability(h_raw) is None:
+            # Only a value this change wrote: an old unknown level left as it was is not news.
+            if "x-stability-level" not in b_op or b_op["x-stability-level"] != h_raw:
+                message = (
+                    f"{label} x-stability-level {_shown(h_raw)} is not one of "
+                    "draft, alpha, beta, stable (sunset notice counts it as stable)"
+                )
+                self.emit("operation-stability-level-invalid", message, label, b_at, h_at)
+            return
+        b_level = _stability(b_op.get("x-stability-level"))
+        h_level = _stability(h_raw)
         if b_level is not None and h_level is not None and b_level != h_level:
             change_id = (
                 "operation-stability-decreased"
@@ -621,10 +668,18 @@ class _Walker:
                             None,
                         )
                 elif where in ("path", "query", "header", "cookie"):
+                    unreadable = (
+                        unreadable_sunset(b_param) if b_param.get("deprecated") is True else None
+                    )
+                    qualifier = (
+                        f" before a readable sunset: its {_not_a_date(unreadable)}"
+                        if unreadable is not None and where != "path"
+                        else ""
+                    )
                     with self.at("parameters", where, name):
                         self.emit(
                             f"request-{where}-parameter-removed",
-                            f"{where} parameter {name!r} removed",
+                            f"{where} parameter {name!r} removed{qualifier}",
                             label,
                             b_at,
                             None,
@@ -690,7 +745,22 @@ class _Walker:
         b_dep = b.get("deprecated") is True and where != "path"
         h_dep = h.get("deprecated") is True and where != "path"
         sunset = sunset_of(h)
-        if h_dep and not b_dep and where in _DEFAULT_STYLE:
+        unreadable = unreadable_sunset(h) if h_dep else None
+        if (
+            unreadable is not None
+            and where in _DEFAULT_STYLE
+            and (not b_dep or b.get("x-sunset") != h["x-sunset"])
+        ):
+            was = sunset_of(b) or unreadable_sunset(b) or "none"
+            how = "deprecated" if not b_dep else f"sunset changed from {was}"
+            self.emit(
+                "request-parameter-sunset-invalid",
+                f"{what} {how}: {_not_a_date(unreadable)}",
+                label,
+                b_at,
+                h_at,
+            )
+        elif h_dep and not b_dep and where in _DEFAULT_STYLE:
             short = self.sunset_too_soon(sunset) if sunset is not None else None
             if short is not None:
                 self.emit(
@@ -1210,6 +1280,20 @@ def _reversed_level(change_id: str, level: Level) -> Level:
         if change_id.startswith(side):
             return LEVELS.get(other + change_id[len(side) :], level)
     return level
+
+
+def _not_a_date(unreadable: str) -> str:
+    """How messages name an `x-sunset` that is not a date."""
+    return f"x-sunset {unreadable!r} is not a date (YYYY-MM-DD)"
+
+
+def _stability(value: Any) -> int | None:
+    """The rank of an `x-stability-level` (draft 0 .. stable 3); None: absent or unknown."""
+    return _STABILITY.get(value) if isinstance(value, str) else None
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _earlier(new: dt.date, old: dt.date | None) -> bool:

@@ -1,6 +1,6 @@
 """Every change id and its default level, generated from the catalogue: do not edit.
 
-`python -m apigov.diff.docs levels > src/apigov/diff/levels.py` writes it again.
+`python -m apigov.diff.docs levels` writes it again.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ LEVELS: dict[str, Level] = {
     "operation-deprecated": I,
     "operation-deprecated-without-sunset": W,
     "operation-sunset-too-soon": E,
+    "operation-sunset-invalid": E,
     "operation-reactivated": I,
     "operation-sunset-changed": W,
     "operation-stability-decreased": E,
+    "operation-stability-level-invalid": E,
     "operation-stability-increased": I,
     "operation-id-changed": W,
     "operation-id-added": I,
@@ -61,6 +63,7 @@ LEVELS: dict[str, Level] = {
     "request-cookie-parameter-deprecated-without-sunset": W,
     "request-cookie-parameter-reactivated": I,
     "request-parameter-sunset-too-soon": E,
+    "request-parameter-sunset-invalid": E,
     "request-parameter-removed-after-sunset": I,
     "request-path-parameter-removed": E,
     "request-query-parameter-allow-empty-value-removed": E,
@@ -920,6 +923,8 @@ LEVELS: dict[str, Level] = {
     "response-property-deprecated-without-sunset": W,
     "request-property-sunset-too-soon": E,
     "response-property-sunset-too-soon": E,
+    "request-property-sunset-invalid": E,
+    "response-property-sunset-invalid": E,
     "request-property-became-read-only": W,
     "response-property-became-write-only": E,
 }

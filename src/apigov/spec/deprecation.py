@@ -23,3 +23,20 @@ def sunset_of(node: Mapping[str, Any]) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def unreadable_sunset(node: Mapping[str, Any]) -> str | None:
+    """The `x-sunset` of `node` as written when it is there but not a date (`soon`,
+    `2026-02-30`, a number), for a message naming it; None when it is a date or absent.
+
+    `sunset_of` reads such a value as no date, which is all the fleet graph needs; the diff
+    engine reports it, since a deprecation whose date nobody can read gives clients no date.
+    """
+    raw = node.get("x-sunset")
+    if raw is None or sunset_of(node) is not None:
+        return None
+    if isinstance(raw, str):
+        return raw
+    import json  # only for the rare value that is not text: no start-up cost
+
+    return json.dumps(raw, default=str)
