@@ -17,9 +17,15 @@ from apigov.lint.filters import UNDEFINED
 from apigov.lint.functions import core
 from apigov.lint.functions.core import (
     Results,
-    _cache_key,
     build_validator,
     unreferenced_reusable_object,
+)
+from apigov.lint.functions.js_numbers import (
+    Shown,
+    as_js_numbers,
+    may_need_js_numbers,
+    schema_key,
+    with_js_numbers,
 )
 from apigov.lint.resolve import RefCycleError, bundle_refs, inline_refs
 
@@ -540,10 +546,15 @@ def _dialect(context: FunctionContext) -> str:
 class _Checker(Struct, frozen=True):
     """How values are checked against one schema: `problem` is reported at every value when the
     schema cannot be used (as Spectral does); else `validator` (None: a schema the validator
-    cannot compile, which the document schema rule reports, so values pass)."""
+    cannot compile, which the document schema rule reports, so values pass). `compares`: the
+    schema compares numbers or asks for integers (else every number gets the verdict it would
+    get as a JavaScript number as it is); `shown`: how the schema's own numbers that were made
+    JavaScript numbers are named in messages."""
 
     problem: str | None
     validator: Any
+    compares: bool = False
+    shown: Shown = {}
 
 
 def _validate_with_dialect(
@@ -555,6 +566,11 @@ def _validate_with_dialect(
         return [Result(checker.problem, where)]
     if checker.validator is None:
         return []
+    shown = checker.shown
+    if checker.compares and may_need_js_numbers(value):
+        # Spectral's values are JavaScript numbers: compared as such (see `js_numbers`).
+        value, own = as_js_numbers(value)
+        shown = {**shown, **own} if own else shown
     found = []
     seen: set[Path] = set()
     for error in checker.validator.iter_errors(value):
@@ -563,7 +579,7 @@ def _validate_with_dialect(
             continue
         seen.add(at)
         name = str(at[-1]) if at else "document"
-        found.append(Result(f'"{name}" property {error.message}', at))
+        found.append(Result(f'"{name}" property {with_js_numbers(error.message, shown)}', at))
     return found
 
 
@@ -579,14 +595,26 @@ def _checker(schema: Any, context: FunctionContext) -> _Checker:
         checker: _Checker = entry[1]
         return checker
     # Schemas written alike in several places (or inlined alike) share one validator.
-    content = ("oas-checker-content", _cache_key(schema), dialect, oas2)
-    checker = memo.get(content) or _build_checker(schema, dialect, oas2)
+    usable, key_bytes, shown = schema_key(schema)
+    content = ("oas-checker-content", key_bytes, dialect, oas2)
+    checker = memo.get(content) or _build_checker(
+        usable, dialect, oas2, shown, _NUMBER_SENSITIVE.search(key_bytes) is not None
+    )
     memo[content] = checker
     memo[key] = (schema, checker)  # holding `schema` keeps its id from being reused
     return checker
 
 
-def _build_checker(schema: Any, dialect: str, oas2: bool) -> _Checker:
+# What gives a number another verdict in jsonschema-rs than in ajv unless it is first made a
+# JavaScript number (`js_numbers`): a comparison of numbers, or `type: integer` (a whole float).
+# A key's bytes are searched: a property of one of these names costs a needless check.
+_NUMBER_SENSITIVE = re.compile(
+    rb'"(?:maximum|minimum|exclusiveMaximum|exclusiveMinimum|multipleOf|enum|const|uniqueItems'
+    rb'|integer)"'
+)
+
+
+def _build_checker(schema: Any, dialect: str, oas2: bool, shown: Shown, compares: bool) -> _Checker:
     flag = "x-nullable" if oas2 else "nullable"
     untyped, flagged = _nullable_scan(schema, flag)
     problem = _schema_problem(schema, dialect, untyped)
@@ -601,7 +629,7 @@ def _build_checker(schema: Any, dialect: str, oas2: bool) -> _Checker:
         )
     except (ValueError, TypeError):
         validator = None
-    return _Checker(None, validator)
+    return _Checker(None, validator, compares, shown)
 
 
 _META_SCHEMAS = {
