@@ -285,7 +285,9 @@ def _bound(keywords: Mapping[str, Any], name: str, exclusive_name: str) -> tuple
 
 
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    text = (
+        _fingerprint(value, sort_keys=False).decode() if not isinstance(value, str) else repr(value)
+    )
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -298,8 +300,17 @@ def _same_condition(b: Mapping[str, Any], h: Mapping[str, Any]) -> bool:
     return _fingerprint(b.get("if")) == _fingerprint(h.get("if"))
 
 
-def _fingerprint(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+def _fingerprint(value: Any, *, sort_keys: bool = True) -> bytes:
+    """`value` as JSON text, keys sorted (by default): equal values, equal bytes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+    except orjson.JSONEncodeError:
+        # An integer beyond 64 bits (YAML reads `123456789012345678901234567890` as an int),
+        # which orjson does not write: the standard library writes any. A value goes one way
+        # or the other by its content, so equal values still give equal bytes.
+        import json
+
+        return json.dumps(value, sort_keys=sort_keys, separators=(",", ":")).encode()
 
 
 def _text_fingerprint(value: Any) -> bytes:
