@@ -80,4 +80,6 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def printable(text: str) -> str:
     """`text` with control characters shown as `\\xNN` escapes, safe to write to a terminal."""
+    if text.isprintable():
+        return text  # nearly every text, and far cheaper to ask than to search
     return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)

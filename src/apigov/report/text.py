@@ -133,6 +133,13 @@ class Text:
     def __init__(self, text: str = "", style: str = "") -> None:
         self.parts: list[tuple[str, str]] = [(text, style)] if text else []
 
+    @classmethod
+    def of(cls, parts: list[tuple[str, str]]) -> Text:
+        """A line of these (text, style) parts, as they are."""
+        line = cls()
+        line.parts = parts
+        return line
+
     def append(self, text: str, style: str = "") -> None:
         if text:
             self.parts.append((text, style))
@@ -177,8 +184,11 @@ def _lines(report: Report) -> list[Text]:
 def _change_lines(report: Report, findings: list[Finding]) -> list[Text]:
     """Changes grouped by operation: a heading per operation, one indented line per change."""
     level_width = max(len(level.value) for level in Level)
-    location_width = min(max(len(_location(f)) for f in findings), _MAX_LOCATION_WIDTH)
-    id_width = min(max(len(printable(f.id)) for f in findings), _MAX_ID_WIDTH)
+    # Each finding's location and id as shown, worked out once (for the widths and the lines).
+    shown = {id(f): (_location(f), printable(f.id)) for f in findings}
+    levels = {level: (level.value.ljust(level_width), _LEVEL_STYLES[level]) for level in Level}
+    location_width = min(max(len(loc) for loc, _ in shown.values()), _MAX_LOCATION_WIDTH)
+    id_width = min(max(len(cid) for _, cid in shown.values()), _MAX_ID_WIDTH)
     indent = "  "
     message_indent = " " * (
         len(indent) + level_width + location_width + id_width + 3 * len(_SEPARATOR)
@@ -194,15 +204,16 @@ def _change_lines(report: Report, findings: list[Finding]) -> list[Text]:
             heading.append(printable(f"  consumers: {', '.join(consumers)}"), style=_MAGENTA)
         lines.append(heading)
         for finding in members:
-            line = Text(indent)
-            line.append(finding.level.value.ljust(level_width), style=_LEVEL_STYLES[finding.level])
-            line.append(_SEPARATOR)
-            line.append(_location(finding).ljust(location_width))
-            line.append(_SEPARATOR)
-            line.append(printable(finding.id).ljust(id_width), style=_DIM)
-            line.append(_SEPARATOR)
-            line.append(printable(indent_continuation(finding.message, message_indent)))
-            lines.append(line)
+            location, change_id = shown[id(finding)]
+            message = printable(indent_continuation(finding.message, message_indent))
+            parts = [
+                (indent, ""),
+                levels[finding.level],
+                (_SEPARATOR + location.ljust(location_width) + _SEPARATOR, ""),
+                (change_id.ljust(id_width), _DIM),
+                (_SEPARATOR + message, ""),
+            ]
+            lines.append(Text.of(parts))
     lines.append(Text(""))
     worst = report.worst()
     lines.append(Text(change_summary(report), style=_LEVEL_STYLES[worst] if worst else ""))
