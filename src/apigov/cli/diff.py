@@ -327,9 +327,12 @@ def _small_files(*targets: str | None) -> bool:
     for target in targets:
         if target is None or target == "-":
             return False
+        path = Path(target)
         try:
-            total += Path(target).stat().st_size
-        except (OSError, ValueError):  # a git revision, a registry ref, a URL
+            if not path.is_file():  # a folder (a multi-file spec), a git revision, a registry ref
+                return False
+            total += path.stat().st_size
+        except (OSError, ValueError):
             return False
     return total < _SMALL_INPUT_BYTES
 
