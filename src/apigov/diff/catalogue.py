@@ -637,6 +637,22 @@ _PROPERTY_ACTIONS: list[tuple[str, Level, Level, str, Json, Json]] = [
         },
     ),
     (
+        "property-stability-decreased",
+        E,
+        E,
+        "a property's `x-stability-level` moved towards draft (stable -> beta -> alpha -> draft)",
+        {"type": "object", "properties": {"a": S, "b": {**S, "x-stability-level": "stable"}}},
+        {"type": "object", "properties": {"a": S, "b": {**S, "x-stability-level": "beta"}}},
+    ),
+    (
+        "property-stability-increased",
+        I,
+        I,
+        "a property's `x-stability-level` moved towards stable",
+        {"type": "object", "properties": {"a": S, "b": {**S, "x-stability-level": "alpha"}}},
+        {"type": "object", "properties": {"a": S, "b": {**S, "x-stability-level": "stable"}}},
+    ),
+    (
         "property-became-read-only",
         W,
         I,

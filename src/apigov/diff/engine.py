@@ -25,6 +25,7 @@ from apigov.diff.schemas import (
     Delta,
     Ref,
     SchemaComparer,
+    StabilityDelta,
     SunsetDelta,
     as_text,
     deref,
@@ -166,6 +167,11 @@ class _Walker:
                 if decided is None:
                     continue
                 action, detail = decided
+            elif isinstance(delta, StabilityDelta):
+                decided = _property_stability(delta)
+                if decided is None:
+                    continue
+                action, detail = decided
             if delta.about_property:
                 change_id = f"{direction}-{action}"
             elif delta.path:
@@ -206,6 +212,11 @@ class _Walker:
         if delta.sunset is None:
             head = self.head_node(delta.head) if delta.head is not None else None
             unreadable = unreadable_sunset(head) if isinstance(head, dict) else None
+            if not deprecated:
+                # Deprecated before, its sunset changed to one that is not a date.
+                if unreadable is None:
+                    return None
+                return "sunset-invalid", f"{delta.detail}: {_not_a_date(unreadable)}"
             if unreadable is not None:
                 return "sunset-invalid", f"deprecated: {_not_a_date(unreadable)}"
             return "deprecated-without-sunset", "deprecated without an x-sunset date"
@@ -1290,6 +1301,20 @@ def _not_a_date(unreadable: str) -> str:
 def _stability(value: Any) -> int | None:
     """The rank of an `x-stability-level` (draft 0 .. stable 3); None: absent or unknown."""
     return _STABILITY.get(value) if isinstance(value, str) else None
+
+
+def _property_stability(delta: StabilityDelta) -> tuple[str, str] | None:
+    """(action, detail) for a property whose `x-stability-level` moved between two known
+    levels, ranked as operations' are; None: nothing to report (not a property, a level
+    added or removed, or one that is not a level)."""
+    if not delta.path:
+        # A body, parameter or header schema as a whole: the operation's level speaks for it.
+        return None
+    b_level, h_level = _stability(delta.was), _stability(delta.now)
+    if b_level is None or h_level is None or b_level == h_level:
+        return None
+    action = "stability-decreased" if h_level < b_level else "stability-increased"
+    return action, f"stability changed from {delta.was} to {delta.now}"
 
 
 def _shown(value: Any) -> str:

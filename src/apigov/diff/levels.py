@@ -925,6 +925,10 @@ LEVELS: dict[str, Level] = {
     "response-property-sunset-too-soon": E,
     "request-property-sunset-invalid": E,
     "response-property-sunset-invalid": E,
+    "request-property-stability-decreased": E,
+    "response-property-stability-decreased": E,
+    "request-property-stability-increased": I,
+    "response-property-stability-increased": I,
     "request-property-became-read-only": W,
     "response-property-became-write-only": E,
 }

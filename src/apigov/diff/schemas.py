@@ -20,7 +20,7 @@ from apigov.diff.keywords import NESTED_SCHEMA_KEYWORDS as _NESTED
 from apigov.diff.keywords import OPAQUE_KEYWORDS
 from apigov.diff.unchanged import Unchanged
 from apigov.spec import pointer as jp
-from apigov.spec.deprecation import sunset_of
+from apigov.spec.deprecation import sunset_of, unreadable_sunset
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
 
@@ -81,13 +81,24 @@ class Delta(Struct, frozen=True):
 class SunsetDelta(Delta, frozen=True):
     """A schema that became deprecated (`became-deprecated`), or whose `x-sunset` date was set
     or moved earlier while deprecated (`sunset-moved`), with the head's sunset date (None: no
-    date).
+    date, or for `sunset-moved` one changed to a value that is not a date).
 
     Whether the date leaves enough notice depends on the operation using the schema (its
     stability level), so the engine decides what to report; the delta only carries the date.
     """
 
     sunset: dt.date | None = None
+
+
+class StabilityDelta(Delta, frozen=True):
+    """A schema whose `x-stability-level` changed, with both values as written.
+
+    The engine ranks them (the one ordering it uses for operations) and reports only moves
+    between known levels.
+    """
+
+    was: Any = None
+    now: Any = None
 
 
 # Where subschemas sit, for the walk over equal nodes: maps of schemas, lists of schemas, and
@@ -542,8 +553,20 @@ class SchemaComparer:
                     how = "set to" if b_sunset is None else "moved earlier to"
                     detail = f"x-sunset {how} {h_sunset}"
                     out.append(SunsetDelta("sunset-moved", (), detail, bp, hp, False, h_sunset))
+            elif hk.get("x-sunset") is not None and hk["x-sunset"] != bk.get("x-sunset"):
+                # Changed to a sunset that is not a date (`sunset_of` read none): no date for
+                # clients. The engine names the value; the delta says what it was.
+                was = sunset_of(bk) or unreadable_sunset(bk) or "none"
+                detail = f"sunset changed from {was}"
+                out.append(SunsetDelta("sunset-moved", (), detail, bp, hp, False, None))
         elif b_deprecated:
             add("deprecation-removed", "deprecated changed")
+        b_level, h_level = bk.get("x-stability-level"), hk.get("x-stability-level")
+        if b_level != h_level:
+            detail = "x-stability-level changed"
+            out.append(
+                StabilityDelta("stability-changed", (), detail, bp, hp, False, b_level, h_level)
+            )
         self._properties(out, b, h, direction)
         self._additional(out, b, h, direction)
         if b.items is not None and h.items is not None:
