@@ -462,46 +462,41 @@ class _Walker:
         b_path: str,
         h_path: str,
     ) -> None:
-        outer_stability = self.stability
-        self.stability = _as_dict(h_op_ref.node).get("x-stability-level")
-        try:
-            self.operation_parts(label, b_item, b_op_ref, h_item, h_op_ref, b_path, h_path)
-        finally:
-            self.stability = outer_stability
-
-    def operation_parts(
-        self,
-        label: str,
-        b_item: Ref,
-        b_op_ref: Ref,
-        h_item: Ref,
-        h_op_ref: Ref,
-        b_path: str,
-        h_path: str,
-    ) -> None:
-        b_op, b_at = _as_dict(b_op_ref.node), b_op_ref.place
-        h_op, h_at = _as_dict(h_op_ref.node), h_op_ref.place
-        self.lifecycle(label, b_op, b_at, h_op, h_at)
-        self.metadata(label, b_op, b_at, h_op, h_at)
-        self.parameters(
-            label,
-            self.collect_parameters(self.base, b_item, b_op_ref, b_path),
-            self.collect_parameters(self.head, h_item, h_op_ref, h_path),
-        )
-        with self.at("requestBody"):
-            self.request_body(label, b_op, b_at, h_op, h_at)
-        with self.at("responses"):
-            self.responses(
+        with self.stability_of(_as_dict(h_op_ref.node)):
+            b_op, b_at = _as_dict(b_op_ref.node), b_op_ref.place
+            h_op, h_at = _as_dict(h_op_ref.node), h_op_ref.place
+            self.lifecycle(label, b_op, b_at, h_op, h_at)
+            self.metadata(label, b_op, b_at, h_op, h_at)
+            self.parameters(
                 label,
-                _as_dict(b_op.get("responses")),
-                Place(jp.child(b_at.pointer, "responses"), b_at.source),
-                _as_dict(h_op.get("responses")),
-                Place(jp.child(h_at.pointer, "responses"), h_at.source),
+                self.collect_parameters(self.base, b_item, b_op_ref, b_path),
+                self.collect_parameters(self.head, h_item, h_op_ref, h_path),
             )
-        with self.at("security"):
-            self.operation_security(label, b_op, b_at, h_op, h_at)
-        self.operation_servers(label, b_item, b_op, b_at, h_item, h_op, h_at)
-        self.callbacks(label, b_op, b_at, h_op, h_at)
+            with self.at("requestBody"):
+                self.request_body(label, b_op, b_at, h_op, h_at)
+            with self.at("responses"):
+                self.responses(
+                    label,
+                    _as_dict(b_op.get("responses")),
+                    Place(jp.child(b_at.pointer, "responses"), b_at.source),
+                    _as_dict(h_op.get("responses")),
+                    Place(jp.child(h_at.pointer, "responses"), h_at.source),
+                )
+            with self.at("security"):
+                self.operation_security(label, b_op, b_at, h_op, h_at)
+            self.operation_servers(label, b_item, b_op, b_at, h_item, h_op, h_at)
+            self.callbacks(label, b_op, b_at, h_op, h_at)
+
+    @contextmanager
+    def stability_of(self, h_op: dict[str, Any]) -> Iterator[None]:
+        """Compare an operation's parts under its `x-stability-level` (how much notice a sunset
+        in it needs), restoring the outer one afterwards."""
+        outer = self.stability
+        self.stability = h_op.get("x-stability-level")
+        try:
+            yield
+        finally:
+            self.stability = outer
 
     def lifecycle(
         self, label: str, b_op: dict[str, Any], b_at: Place, h_op: dict[str, Any], h_at: Place
