@@ -230,12 +230,19 @@ def _cache_key(value: Any) -> bytes:
 _VALIDATORS: dict[tuple[bytes, str, bool], Any] = {}
 
 
-def build_validator(schema: Any, dialect: str = "auto", *, validate_formats: bool = False) -> Any:
-    """A compiled validator for `schema` in `dialect` ("auto": the schema's `$schema`)."""
+def build_validator(
+    schema: Any,
+    dialect: str = "auto",
+    *,
+    validate_formats: bool = False,
+    keywords: dict[str, Any] | None = None,
+) -> Any:
+    """A compiled validator for `schema` in `dialect` ("auto": the schema's `$schema`), with
+    `keywords` (name -> jsonschema-rs keyword class) in place of the validator's own."""
     factory = _DIALECTS.get(dialect)
     if factory is not None:
-        return factory(schema, validate_formats=validate_formats)
-    return jsonschema_rs.validator_for(schema, validate_formats=validate_formats)
+        return factory(schema, validate_formats=validate_formats, keywords=keywords)
+    return jsonschema_rs.validator_for(schema, validate_formats=validate_formats, keywords=keywords)
 
 
 def schema_validator(schema: Any, dialect: str = "auto", *, validate_formats: bool = False) -> Any:

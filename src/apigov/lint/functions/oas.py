@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -626,10 +627,56 @@ def _build_checker(schema: Any, dialect: str, oas2: bool, shown: Shown, compares
             _nullable_to_type(schema, oas2=oas2) if flagged else schema,
             dialect,
             validate_formats=True,
+            keywords={"format": _format_keyword(dialect)},
         )
     except (ValueError, TypeError):
         validator = None
     return _Checker(None, validator, compares, shown)
+
+
+@functools.cache
+def _format_keyword(dialect: str) -> type:
+    """`format` as Spectral's example checks read it (ajv with its formats): OpenAPI's `int32`
+    and `int64` hold for numbers that are whole (`int32`: from -2**31 to 2**31 - 1; a number
+    past the largest double is no number there); string formats are the validator's own for
+    `dialect`, asked through a validator of that one keyword (so their verdicts and messages
+    stay jsonschema-rs's); other values pass."""
+
+    class OpenApiFormat:
+        def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+            self.name = value
+            self.strings = _string_format(dialect, value) if isinstance(value, str) else None
+
+        def validate(self, instance: Any) -> None:
+            if isinstance(instance, str):
+                if self.strings is not None:
+                    for error in self.strings.iter_errors(instance):
+                        raise ValueError(error.message)
+            elif isinstance(instance, int | float) and not isinstance(instance, bool):
+                bounds = _NUMBER_FORMATS.get(self.name)
+                if bounds is not None and not _whole_within(instance, bounds):
+                    raise ValueError(f'must match format "{self.name}"')
+
+    return OpenApiFormat
+
+
+_NUMBER_FORMATS: dict[Any, tuple[float, float]] = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-math.inf, math.inf),
+}
+
+
+def _whole_within(number: int | float, bounds: tuple[float, float]) -> bool:
+    try:
+        as_double = float(number)  # what JavaScript holds
+    except OverflowError:
+        return False  # Infinity in JavaScript: not an integer
+    return as_double.is_integer() and bounds[0] <= number <= bounds[1]
+
+
+@functools.cache
+def _string_format(dialect: str, name: str) -> Any:
+    return build_validator({"format": name}, dialect, validate_formats=True)
 
 
 _META_SCHEMAS = {
