@@ -536,28 +536,15 @@ class _Walker:
             self.emit(
                 "operation-reactivated", f"{label} is no longer deprecated", label, b_at, h_at
             )
-        elif b_dep and h_dep and h_sunset is not None and _earlier(h_sunset, b_sunset):
+        elif b_dep and h_dep:
             # A sunset set or moved earlier: clients planned for the old date (or for none).
-            short = self.sunset_too_soon(h_sunset)
+            earlier = h_sunset is not None and _earlier(h_sunset, b_sunset)
+            short = self.sunset_too_soon(h_sunset) if h_sunset is not None and earlier else None
+            changed = f"{label} sunset changed from {b_sunset or 'none'} to {h_sunset}"
             if short is not None:
-                message = f"{label} sunset changed from {b_sunset or 'none'} to {h_sunset}: {short}"
-                self.emit("operation-sunset-too-soon", message, label, b_at, h_at)
-            elif b_sunset is not None:
-                self.emit(
-                    "operation-sunset-changed",
-                    f"{label} sunset changed from {b_sunset} to {h_sunset}",
-                    label,
-                    b_at,
-                    h_at,
-                )
-        elif b_dep and h_dep and b_sunset != h_sunset and b_sunset is not None:
-            self.emit(
-                "operation-sunset-changed",
-                f"{label} sunset changed from {b_sunset} to {h_sunset}",
-                label,
-                b_at,
-                h_at,
-            )
+                self.emit("operation-sunset-too-soon", f"{changed}: {short}", label, b_at, h_at)
+            elif b_sunset is not None and b_sunset != h_sunset:
+                self.emit("operation-sunset-changed", changed, label, b_at, h_at)
         self.stability_level(label, b_op, b_at, h_op, h_at)
 
     def stability_level(
