@@ -6,28 +6,16 @@ is the double 1.2345678901234568e+29, and so is B + 1."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from lint_helpers import LintText
+from lint_helpers import LintText, media_example, spectral_results
 
 from apigov.lint.functions.js_numbers import as_js_numbers, may_need_js_numbers
 from apigov.spec import pointer as jp
-from helpers import CORPUS, run_apigov, write
+from helpers import CORPUS, run_apigov
 
 B = 123456789012345678901234567890
-
-
-def _media(code: int, schema: str, example: str) -> str:
-    return (
-        f"        '{code}':\n"
-        f"          description: r\n"
-        f"          content:\n"
-        f"            application/json:\n"
-        f"              schema: {schema}\n"
-        f"              example: {example}\n"
-    )
 
 
 # (response code, schema, example, whether a double-based validator refuses it)
@@ -57,7 +45,7 @@ DOCUMENT = (
     "  /a:\n"
     "    get:\n"
     "      responses:\n"
-    + "".join(_media(code, schema, example) for code, schema, example, _ in CASES)
+    + "".join(media_example(code, schema, example) for code, schema, example, _ in CASES)
     + "components:\n"
     "  schemas:\n"
     f"    TooBig: {{type: integer, maximum: 10, default: {B}}}\n"
@@ -148,8 +136,8 @@ def test_openapi_31_const(lint_text: LintText) -> None:
         "  /a:\n"
         "    get:\n"
         "      responses:\n"
-        + _media(200, f"{{type: integer, const: {B}}}", f"{B + 1}")
-        + _media(201, "{type: integer, const: 1}", f"{B}")
+        + media_example(200, f"{{type: integer, const: {B}}}", f"{B + 1}")
+        + media_example(201, "{type: integer, const: 1}", f"{B}")
     )
     assert _example_keys(lint_text, document, "apigov:oas") == {
         ("oas3-valid-media-example", _media_pointer(201))
@@ -172,24 +160,8 @@ def test_conversion_copies_only_what_changes() -> None:
 
 
 def test_spectral_agrees(spectral: Path, tmp_path: Path, lint_text: LintText) -> None:
-    spec_file = write(tmp_path / "spectral", "openapi.yaml", DOCUMENT)
-    ruleset = write(tmp_path / "spectral", "ruleset.yaml", "extends: ['spectral:oas']\n")
-    report = tmp_path / "spectral.json"
-    completed = subprocess.run(
-        [
-            *(str(spectral), "lint", "-r", str(ruleset), "-f", "json", "-o", str(report)),
-            *("-q", "--fail-severity", "hint", str(spec_file)),
-        ],
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode in (0, 1), completed.stderr.decode(errors="replace")
-    theirs = {
-        (r["code"], jp.join(r["path"]))
-        for r in json.loads(report.read_text(encoding="utf-8"))
-        if "example" in r["code"]
-    }
+    results = spectral_results(spectral, tmp_path / "spectral", DOCUMENT)
+    theirs = {(r["code"], jp.join(r["path"])) for r in results if "example" in r["code"]}
     assert theirs == _example_keys(lint_text, DOCUMENT, "spectral:oas") == EXPECTED
 
 
