@@ -215,3 +215,83 @@ def test_output_to_a_pipe_or_a_link_writes_through_it(tmp_path: Path) -> None:
     assert run.code == 0, run.stderr
     assert link.is_symlink()
     assert target.read_text(encoding="utf-8") == received[0].decode("utf-8")
+
+
+def _main_in_a_process(argv: list[str], *, before: str = "") -> subprocess.CompletedProcess[str]:
+    """`apigov ARGV` as the console command runs it (`main()` reading sys.argv), with `before`
+    run first in the same interpreter."""
+    script = (
+        "import sys\n"
+        f"{before}\n"
+        f"sys.argv = ['apigov', *{argv!r}]\n"
+        "from apigov.cli.app import main\n"
+        "main()\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+# Set up before the command runs: an exit handler, and an object whose finalizer only runs
+# when the interpreter is torn down (module globals are cleared at shutdown).
+_WATCHERS = (
+    "import atexit\n"
+    "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+    "class Teardown:\n"
+    "    def __del__(self): print('torn down', file=sys.stderr)\n"
+    "watcher = Teardown()\n"
+)
+
+
+def test_a_reporting_command_ends_without_tearing_down_and_loses_nothing(tmp_path: Path) -> None:
+    # Findings at the failing level: exit 1, and every byte of a report larger than a pipe's
+    # buffer (64 KiB) arrives, though the process ends with os._exit.
+    spec = tmp_path / "openapi.yaml"
+    operations = "".join(
+        f"  /items{n}:\n    get:\n      responses:\n        '200':\n          description: ok\n"
+        for n in range(600)
+    )
+    spec.write_text(
+        f"openapi: 3.0.3\ninfo:\n  title: t\n  version: '1'\npaths:\n{operations}", "utf-8"
+    )
+    result = _main_in_a_process(
+        ["lint", str(spec), "--ruleset", "apigov:oas", "--format", "json", "--fail-on", "warning"],
+        before=_WATCHERS,
+    )
+    assert result.returncode == 1, result.stderr
+    assert len(result.stdout) > 65536
+    report = json.loads(result.stdout)
+    # 600 operations without operationId, description or tags: three warnings each
+    per_rule = {rule: 0 for rule in ("operation-operationId", "operation-description")}
+    for finding in report["findings"]:
+        if finding["id"] in per_rule:
+            per_rule[finding["id"]] += 1
+    assert per_rule == {"operation-operationId": 600, "operation-description": 600}
+    assert "exit handler ran" in result.stderr
+    assert "torn down" not in result.stderr
+
+
+def test_an_input_error_keeps_its_exit_code_and_line(tmp_path: Path) -> None:
+    result = _main_in_a_process(["lint", str(tmp_path / "missing.yaml")], before=_WATCHERS)
+    assert result.returncode == 2
+    assert result.stderr.startswith("apigov: error: ")
+    assert "missing.yaml" in result.stderr
+    assert "torn down" not in result.stderr
+
+
+def test_commands_that_serve_or_write_are_torn_down_as_usual() -> None:
+    # `registry serve` and the registry writes are not in the list: their process ends the
+    # ordinary way (here, a usage error of `publish`).
+    result = _main_in_a_process(["publish"], before=_WATCHERS)
+    assert result.returncode == 2
+    assert "torn down" in result.stderr
+    assert "exit handler ran" in result.stderr
+
+
+def test_in_process_callers_get_system_exit() -> None:
+    # Tests and other Python callers pass argv: they get SystemExit, never a process exit.
+    with pytest.raises(SystemExit) as ended:
+        from apigov.cli.app import main
+
+        main(["--version"])
+    assert ended.value.code == 0

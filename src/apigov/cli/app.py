@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -115,12 +118,26 @@ _whole_app: typer.Typer | None = None
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: every failure ends as one line on stderr and a documented exit code."""
+    """Entry point: every failure ends as one line on stderr and a documented exit code.
+
+    Without `argv` (the `apigov` command, a process of its own), a command that only reads
+    and reports ends the process at once when it is done: see `_exit_now`.
+    """
     args = sys.argv[1:] if argv is None else argv
+    command = _command_named_in(args)
+    try:
+        _run(args, command)
+    except SystemExit as done:
+        if argv is None and command in EXITS_AT_ONCE:
+            _exit_now(done.code)
+        raise
+
+
+def _run(args: list[str], command: str | None) -> None:
     debug = "--debug" in args
     try:
         # Standalone mode: typer itself turns usage errors into exit 2 and `Exit` into its code.
-        build_app(_command_named_in(args))(args=args, prog_name="apigov")
+        build_app(command)(args=args, prog_name="apigov")
     except InputError as error:
         _fail(str(error), EXIT_INPUT, debug)
     except UnreachableError as error:
@@ -138,6 +155,34 @@ def main(argv: list[str] | None = None) -> None:
             debug,
         )
     sys.exit(EXIT_OK)
+
+
+# Commands that read files (and perhaps a registry), write one report and hold nothing open
+# when they return; not `registry serve`, `fuzz` or the commands that write to a registry.
+EXITS_AT_ONCE = frozenset({"validate", "lint", "diff", "changelog", "compat", "graph", ""})
+
+
+def _exit_now(code: object) -> NoReturn:
+    """End the process with `code` (as `sys.exit` reads it) without tearing the interpreter
+    down: what the interpreter would still do for the user is done here first.
+
+    Tearing down frees every object one by one (with a collection of cycles first): on a
+    1.4 MB document, 3% of `apigov lint`'s instructions, spent after the report is written.
+    Exit handlers still run and the standard streams are flushed; every file the commands
+    write is written whole and closed before they return (`write_atomically`).
+    """
+    if code is None:
+        status = EXIT_OK
+    elif isinstance(code, int):
+        status = code
+    else:  # `sys.exit("message")`: the message goes to stderr and the status is 1
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, or a stream closed
+            stream.flush()
+    os._exit(status)
 
 
 def _fail(message: str, code: int, debug: bool = False) -> None:
