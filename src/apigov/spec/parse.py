@@ -62,7 +62,6 @@ _NAME_MAPS = frozenset(
 # Every JSON string literal, and whether a colon follows it (then it is a key). Matching every
 # literal keeps the scan in step: a quote outside a literal always starts one.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
-_KEY_END = re.compile(rb'"[ \t\r\n]*:')
 _deep_prefixes: dict[int, re.Pattern[bytes]] = {}
 _INDENT_TO_NUL = bytes.maketrans(b" \t-", b"\x00\x00\x00")
 # A `!` where a YAML tag may start: where a node starts (a line's indentation, after `- `,
@@ -175,7 +174,7 @@ def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
         return parsed
     key_count = _walk(parsed, name, limits)
     if fmt == "json" and parsed.layout is None:
-        _check_json_duplicates(raw, name, key_count)
+        _check_json_duplicates(raw, name, parsed.data, key_count)
     return parsed
 
 
@@ -435,29 +434,32 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-def _keys_written_at_most(raw: bytes) -> int:
-    """A cheap count that is never below the number of keys written in the JSON `raw`.
+def _no_key_hidden(raw: bytes, data: Any) -> bool:
+    """True when no key of the JSON text `raw` hid another in `data`, orjson's parse of it;
+    False when that cannot be told this way (then the exact scan decides).
 
-    Every key ends with an unescaped quote, spaces and a colon; outside strings nothing else
-    does, and inside one only an escaped quote (`\\"` in an embedded example) or a string's
-    opening quote (the value `":"`) can be followed by a colon. The escaped ones written right
-    before their colon are taken off: the quotes after an odd run of backslashes, counted as
-    `\\":` - `\\\\":` + `\\\\\\":` - ... (a quote after n backslashes is counted by the
-    first n terms, which add up to 1 for an odd n and to 0 for an even one). What remains is
-    at least the keys written, so when it equals the keys parsed no key hid another.
+    Colons are counted in the text and in orjson's compact writing of the data. Outside
+    strings, a colon follows each key written, and nothing else; the writing has one per key
+    kept. Inside strings, a colon is written either as itself or as the escape `\\u003a`, and
+    orjson writes it as itself. So, when the text holds no such escape: the text's colons are
+    the keys written plus the colons of every string written, the writing's are the keys kept
+    plus the colons of every string kept, and the strings kept are some of those written. A
+    key that hid another leaves one key (and perhaps strings) fewer in the writing than in the
+    text: the counts differ exactly when some key hid another.
     """
-    count = len(_KEY_END.findall(raw))
-    sign, run = -1, b'\\":'
-    while (found := raw.count(run)) > 0:
-        count += sign * found
-        sign, run = -sign, b"\\" + run
-    return count
+    if b"\\u003a" in raw or b"\\u003A" in raw:
+        return False
+    try:
+        written = orjson.dumps(data)
+    except orjson.JSONEncodeError:  # nested past orjson's writing limit
+        return False
+    return raw.count(b":") == written.count(b":")
 
 
-def _check_json_duplicates(raw: bytes, name: str, parsed_keys: int) -> None:
-    """orjson keeps the last of duplicate keys silently; count keys in the text to notice."""
-    if _keys_written_at_most(raw) == parsed_keys:
-        return  # a third of the exact scan's cost, and enough for nearly every document
+def _check_json_duplicates(raw: bytes, name: str, data: Any, parsed_keys: int) -> None:
+    """orjson keeps the last of duplicate keys silently; look at the text to notice."""
+    if _no_key_hidden(raw, data):
+        return  # one serialisation in C: a fraction of the exact scan's cost
     colons = _JSON_STRING.findall(raw)
     text_keys = len(colons) - colons.count(b"")
     if text_keys == parsed_keys:
