@@ -57,7 +57,8 @@ class Source(Struct, eq=False):
             pretty = self.parsed.data if self.parsed.layout == "indent2" else None
             yaml = self.parsed.format == "yaml" and not self.parsed.keys_merged
             block = self.parsed.data if yaml else None
-            self._lines = LineMap(self.raw, pretty, block)
+            json = self.parsed.format == "json"  # the text scan reads JSON only
+            self._lines = LineMap(self.raw, pretty, block, scan=json)
         try:
             tokens = jp.split(pointer)
         except ValueError:
