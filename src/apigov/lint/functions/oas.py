@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import jsonschema_rs
+import orjson
 from msgspec import Struct
 
 from apigov.lint.context import FunctionContext, Path, Result
@@ -599,7 +600,7 @@ def _checker(schema: Any, context: FunctionContext) -> _Checker:
     usable, key_bytes, shown = schema_key(schema)
     content = ("oas-checker-content", key_bytes, dialect, oas2)
     checker = memo.get(content) or _build_checker(
-        usable, dialect, oas2, shown, _NUMBER_SENSITIVE.search(key_bytes) is not None
+        usable, key_bytes, dialect, oas2, shown, _NUMBER_SENSITIVE.search(key_bytes) is not None
     )
     memo[content] = checker
     memo[key] = (schema, checker)  # holding `schema` keeps its id from being reused
@@ -615,9 +616,11 @@ _NUMBER_SENSITIVE = re.compile(
 )
 
 
-def _build_checker(schema: Any, dialect: str, oas2: bool, shown: Shown, compares: bool) -> _Checker:
+def _build_checker(
+    schema: Any, text: bytes, dialect: str, oas2: bool, shown: Shown, compares: bool
+) -> _Checker:
     flag = "x-nullable" if oas2 else "nullable"
-    untyped, flagged = _nullable_scan(schema, flag)
+    untyped, flagged = _nullable_scan(schema, flag, text)
     problem = _schema_problem(schema, dialect, untyped)
     if problem is not None:
         return _Checker(problem, None)
@@ -702,8 +705,16 @@ def _schema_problem(schema: Any, dialect: str, untyped: bool) -> str | None:
     return None if valid else "schema is invalid"
 
 
-def _nullable_scan(schema: Any, flag: str) -> tuple[bool, bool]:
-    """(some `nullable: true` has no `type`, some `flag: true` is there), in one pass."""
+def _nullable_scan(schema: Any, flag: str, text: bytes) -> tuple[bool, bool]:
+    """(some `nullable: true` has no `type`, some `flag: true` is there), in one pass; none of
+    it when `text` (the schema's key, orjson's compact text) has no `"nullable":true` and no
+    `"<flag>":true`, as most schemas have not."""
+    if (
+        text[:1] != b"\0"
+        and b'"nullable":true' not in text
+        and f'"{flag}":true'.encode() not in text
+    ):
+        return False, False
     flagged = False
     stack = [schema]
     while stack:
@@ -720,22 +731,46 @@ def _nullable_scan(schema: Any, flag: str) -> tuple[bool, bool]:
 
 
 def _nullable_to_type(schema: Any, *, oas2: bool) -> Any:
-    """OpenAPI's `nullable: true` (`x-nullable` in 2.0) as draft-4: `null` joins `type`."""
-    if isinstance(schema, list):
-        return [_nullable_to_type(item, oas2=oas2) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    result = {key: _nullable_to_type(value, oas2=oas2) for key, value in schema.items()}
+    """OpenAPI's `nullable: true` (`x-nullable` in 2.0) as draft-4: `null` joins `type`. Only
+    the objects on the way to a changed one are copied (the rest is shared: nothing changes
+    a prepared schema afterwards)."""
     flag = "x-nullable" if oas2 else "nullable"
-    if result.get(flag) is True:
-        declared = result.get("type")
-        if isinstance(declared, str):
-            result["type"] = [declared, "null"]
-        elif isinstance(declared, list) and "null" not in declared:
-            result["type"] = [*declared, "null"]
-        if isinstance(result.get("enum"), list) and None not in result["enum"]:
-            result["enum"] = [*result["enum"], None]
-    return result
+
+    def convert(node: Any) -> Any:
+        """The converted copy of `node`, None when nothing in it changes."""
+        if type(node) in _SCALARS:
+            return None
+        result: Any = None
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                new = convert(item)
+                if new is not None:
+                    if result is None:
+                        result = list(node)
+                    result[index] = new
+            return result
+        if not isinstance(node, dict):
+            return None
+        for key, value in node.items():
+            new = convert(value)
+            if new is not None:
+                if result is None:
+                    result = dict(node)
+                result[key] = new
+        if node.get(flag) is True:
+            if result is None:
+                result = dict(node)
+            declared = result.get("type")
+            if isinstance(declared, str):
+                result["type"] = [declared, "null"]
+            elif isinstance(declared, list) and "null" not in declared:
+                result["type"] = [*declared, "null"]
+            if isinstance(result.get("enum"), list) and None not in result["enum"]:
+                result["enum"] = [*result["enum"], None]
+        return result
+
+    converted = convert(schema)
+    return schema if converted is None else converted
 
 
 def _relax_required(schema: Any, read_only: bool, write_only: bool) -> None:
@@ -875,6 +910,9 @@ def _prepared_schema(
 
 
 def _holds_ref(schema: Any) -> bool:
+    text = _compact(schema)
+    if text is not None and b'"$ref":"' not in text:
+        return False  # orjson writes a string `$ref` so (see `_holds_no_schema_key`)
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -891,6 +929,11 @@ def _relaxable(schema: Any, read_only: bool, write_only: bool) -> bool:
     """Whether `_relax_required` would change `schema` (it reads the same places)."""
     if not (read_only or write_only):
         return False
+    text = _compact(schema)
+    if text is not None and not (
+        (read_only and b'"readOnly":true' in text) or (write_only and b'"writeOnly":true' in text)
+    ):
+        return False  # no property it could relax: most schemas
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -974,14 +1017,16 @@ def _dialect_meta_validator() -> Any:
 def _schema_objects(node: Any, where: Path) -> list[tuple[Path, Any]]:
     """Every outermost Schema Object of an OpenAPI 3.1 document (nested ones are inside), in
     document order. The whole document is walked: a path is built only for what is found (one
-    per container cost more than the checks)."""
+    per container cost more than the checks). Examples are skipped when orjson's text of them
+    has no `"schema":` key (they are a third of a document such as Adyen's, and writing them
+    in C costs a fraction of walking them)."""
     found: list[tuple[Path, Any]] = []
     at: list[str | int] = list(where)
 
     def visit(current: Any) -> None:
         if isinstance(current, list):
             for index, item in enumerate(current):
-                if isinstance(item, dict | list):
+                if type(item) not in _SCALARS and isinstance(item, dict | list):
                     at.append(index)
                     visit(item)
                     at.pop()
@@ -992,7 +1037,11 @@ def _schema_objects(node: Any, where: Path) -> list[tuple[Path, Any]]:
         for key, value in current.items():
             if key == "schema" and isinstance(value, dict | bool):
                 found.append(((*at, key), value))
-            elif isinstance(value, dict | list):
+            elif (
+                type(value) not in _SCALARS
+                and isinstance(value, dict | list)
+                and not (key in _EXAMPLE_KEYS and _holds_no_schema_key(value))
+            ):
                 at.append(key)
                 visit(value)
                 at.pop()
@@ -1000,6 +1049,28 @@ def _schema_objects(node: Any, where: Path) -> list[tuple[Path, Any]]:
     if isinstance(node, dict | list):
         visit(node)
     return found
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_EXAMPLE_KEYS = frozenset(("example", "examples"))
+
+
+def _holds_no_schema_key(value: Any) -> bool:
+    """Whether no object below `value` has a `schema` key (False when unsure). In orjson's
+    compact text such a key is `"schema":`; a string holding those characters has its quotes
+    escaped, so the search can only find too much (then the value is walked)."""
+    text = _compact(value)
+    return text is not None and b'"schema":' not in text
+
+
+def _compact(value: Any) -> bytes | None:
+    """orjson's compact text of `value`, searched for keys before walking it in Python (which
+    costs many times more); None when orjson does not write it (keys that are not strings,
+    integers beyond 64 bits): the caller walks."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
 
 
 ViewShape = dict[str, "ViewShape | None"]
