@@ -21,7 +21,7 @@ from typing import Any
 
 from apigov.findings import Finding
 from apigov.lint.context import FunctionContext, Path, Result
-from apigov.lint.filters import UNDEFINED
+from apigov.lint.filters import FILTER_ERRORS, UNDEFINED
 from apigov.lint.functions import core
 from apigov.lint.functions.oas import VIEW_SHAPES, ViewShape
 from apigov.lint.jsonpath import (
@@ -109,6 +109,12 @@ class CompiledRuleset:
             for (_, index), keys_only in zip(self.paths, self.keys_only, strict=True)
         ]
         self._infos: dict[frozenset[int], _StateInfo] = {}
+        self.pairs: dict[tuple[_StateInfo | None, _StateInfo | None], _Pair] = {}
+
+    def pair(self, info_u: _StateInfo | None, info_r: _StateInfo | None) -> _Pair:
+        """The one `_Pair` of the two state sets a node is walked with (cached)."""
+        found = self.pairs[info_u, info_r] = _Pair(info_u, info_r)
+        return found
 
     def initial(self, resolved: bool) -> frozenset[int]:
         return frozenset(
@@ -136,6 +142,8 @@ class _StateInfo:
         "for_scalars",
         "keep",
         "matched",
+        "named_keys",
+        "scalars_dispatch",
         "states",
         "static",
     )
@@ -189,6 +197,15 @@ class _StateInfo:
             if entry[0].predicate is None or not entry[0].predicate.containers_only
         ]
         self.keep = frozenset(keep | wildcard)
+        # Whether a scalar child whose key no selector names can end a path (a wildcard last
+        # segment) or be filtered; if not, such a child only needs counting.
+        self.scalars_dispatch = bool(self.for_scalars) or any(
+            state % _POSITIONS == len(paths[state // _POSITIONS][0]) for state in self.keep
+        )
+        # The keys `static_step` looks up by name, also as the index of an array item.
+        named: set[str | int] = set(self.by_name)
+        named.update(int(name) for name in self.by_name if name.isdigit() and name.isascii())
+        self.named_keys = frozenset(named)
         # key -> the states after entering a child of that name, when no filter adds any
         self.static: dict[str | int, _StateInfo | None] = {}
 
@@ -200,7 +217,9 @@ class _StateInfo:
         except KeyError:
             static = self.static_step(key)
         if isinstance(value, dict):
-            if self.dynamic:
+            if self.dynamic and (
+                self.dynamic_keys is None or not self.dynamic_keys.isdisjoint(value)
+            ):
                 return self.dynamic_step(key, value, parent, where, static, self.dynamic)
         elif isinstance(value, list):
             if self.for_lists:
@@ -226,9 +245,8 @@ class _StateInfo:
         static: _StateInfo | None,
         candidates: list[tuple[Selector, tuple[int, ...], frozenset[str] | None]],
     ) -> _StateInfo | None:
-        """`static` plus the states the filters among `candidates` add for this child."""
-        if self.dynamic_keys is not None and self.dynamic_keys.isdisjoint(value):
-            return static  # only reached for objects: the other lists hold no keyed filters
+        """`static` plus the states the filters among `candidates` add for this child (the
+        caller has checked `dynamic_keys` for an object)."""
         path: Path | None = None
         extra: list[int] = []
         for selector, found, keys in candidates:
@@ -243,12 +261,46 @@ class _StateInfo:
             else:
                 if predicate.reads_path and path is None:
                     path = (*where, key)
-                if not predicate.test(value, key, parent, path):
+                # `Predicate.test` without its checks of `keys`, made above.
+                function = predicate.function or predicate.compiled()
+                try:
+                    if not function(value, key, parent, path):
+                        continue
+                except FILTER_ERRORS:
                     continue
             extra.extend(found)
         if not extra:
             return static
         return self.compiled.info(static.states.union(extra) if static else frozenset(extra))
+
+
+class _Pair:
+    """What the walk reads, for every child of a node, about the two state sets it carries
+    (`info_u` over the document as written, `info_r` over its resolved view): one tuple,
+    unpacked once per node rather than attributes read per child."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, info_u: _StateInfo | None, info_r: _StateInfo | None) -> None:
+        infos = [info for info in (info_u, info_r) if info is not None]
+        # A scalar child is entered (and counted) when some state survives it; it needs the
+        # full step only where a selector names its key or could end a path at any key.
+        named = frozenset[str | int]().union(*(info.named_keys for info in infos))
+        every_scalar = any(info.scalars_dispatch for info in infos)
+        alive = int(any(info.keep for info in infos))
+        self.fields = (
+            *_side_fields(info_u),
+            *_side_fields(info_r),
+            named,
+            every_scalar,
+            alive,
+        )
+
+
+def _side_fields(info: _StateInfo | None) -> tuple[Any, ...]:
+    if info is None:
+        return (None, (), None, ())
+    return (info.static, info.dynamic, info.dynamic_keys, info.for_lists)
 
 
 _MISSING: Any = object()
@@ -331,94 +383,143 @@ class LintRun:
         """Dispatch the rules whose paths end at `node`, then walk its children with the states
         each child leaves alive (`info_u`: paths over the document as written, `info_r`: over
         its resolved view)."""
-        self.nodes_visited += 1
         if info_u is not None:
             for number in info_u.matched:
                 self.dispatch(number, node, key, where, source, False)
         if info_r is not None:
             for number in info_r.matched:
                 self.dispatch(number, node, key, where, source, True)
-        if isinstance(node, dict):
+        # The parser gives plain dicts and lists (never subclasses): a type test is cheaper
+        # than `isinstance`, and the walk makes two per child.
+        kind = type(node)
+        if kind is dict:
             children: Iterable[tuple[str | int, Any]] = node.items()
-        elif isinstance(node, list):
+        elif kind is list:
             children = enumerate(node)
         else:
+            self.nodes_visited += 1
             return
+        try:
+            pair = self.compiled.pairs[info_u, info_r]
+        except KeyError:
+            pair = self.compiled.pair(info_u, info_r)
+        (
+            static_u,
+            dynamic_u,
+            keys_u,
+            lists_u,
+            static_r,
+            dynamic_r,
+            keys_r,
+            lists_r,
+            named,
+            every_scalar,
+            alive,
+        ) = pair.fields
+        visited = 1  # this node, and the scalars below it that some state enters
         # `_StateInfo.step`, inlined for the common case (the states after a key are cached;
         # filters only run where some could hold for this kind of child): the walk enters
         # every node of most documents, and a call per node and view was a third of its time.
-        static_u = info_u.static if info_u is not None else None
-        static_r = info_r.static if info_r is not None else None
         for child_key, child in children:
-            next_u = next_r = None
-            if isinstance(child, dict):
-                if info_u is not None:
-                    next_u = static_u.get(child_key, _MISSING)  # type: ignore[union-attr]
+            kind = type(child)
+            if kind is dict:
+                next_u = None
+                if static_u is not None:
+                    next_u = static_u.get(child_key, _MISSING)
                     if next_u is _MISSING:
-                        next_u = info_u.static_step(child_key)
-                    if info_u.dynamic:
-                        next_u = info_u.dynamic_step(
-                            child_key, child, node, where, next_u, info_u.dynamic
+                        next_u = info_u.static_step(child_key)  # type: ignore[union-attr]
+                    # An object with none of the keys every filter needs is passed over here.
+                    if dynamic_u and (keys_u is None or not keys_u.isdisjoint(child)):
+                        next_u = info_u.dynamic_step(  # type: ignore[union-attr]
+                            child_key, child, node, where, next_u, dynamic_u
                         )
-                if info_r is not None:
-                    if isinstance(child.get("$ref"), str):
-                        self._walk_ref(child_key, child, node, where, source, next_u, info_r, stack)
+                next_r = None
+                if static_r is not None:
+                    if type(child.get("$ref")) is str:
+                        self._walk_ref(
+                            child_key,
+                            child,
+                            node,
+                            where,
+                            source,
+                            next_u,
+                            info_r,  # type: ignore[arg-type]
+                            stack,
+                        )
                         continue
-                    next_r = static_r.get(child_key, _MISSING)  # type: ignore[union-attr]
+                    next_r = static_r.get(child_key, _MISSING)
                     if next_r is _MISSING:
-                        next_r = info_r.static_step(child_key)
-                    if info_r.dynamic:
-                        next_r = info_r.dynamic_step(
-                            child_key, child, node, where, next_r, info_r.dynamic
+                        next_r = info_r.static_step(child_key)  # type: ignore[union-attr]
+                    if dynamic_r and (keys_r is None or not keys_r.isdisjoint(child)):
+                        next_r = info_r.dynamic_step(  # type: ignore[union-attr]
+                            child_key, child, node, where, next_r, dynamic_r
                         )
                 if next_u is not None or next_r is not None:
                     self.walk(
                         child, child_key, node, (*where, child_key), source, next_u, next_r, stack
                     )
                 continue
-            if isinstance(child, list):
-                if info_u is not None:
-                    next_u = static_u.get(child_key, _MISSING)  # type: ignore[union-attr]
+            if kind is list:
+                next_u = None
+                if static_u is not None:
+                    next_u = static_u.get(child_key, _MISSING)
                     if next_u is _MISSING:
-                        next_u = info_u.static_step(child_key)
-                    if info_u.for_lists:
-                        next_u = info_u.dynamic_step(
-                            child_key, child, node, where, next_u, info_u.for_lists
+                        next_u = info_u.static_step(child_key)  # type: ignore[union-attr]
+                    if lists_u:
+                        next_u = info_u.dynamic_step(  # type: ignore[union-attr]
+                            child_key, child, node, where, next_u, lists_u
                         )
-                if info_r is not None:
-                    next_r = static_r.get(child_key, _MISSING)  # type: ignore[union-attr]
+                next_r = None
+                if static_r is not None:
+                    next_r = static_r.get(child_key, _MISSING)
                     if next_r is _MISSING:
-                        next_r = info_r.static_step(child_key)
-                    if info_r.for_lists:
-                        next_r = info_r.dynamic_step(
-                            child_key, child, node, where, next_r, info_r.for_lists
+                        next_r = info_r.static_step(child_key)  # type: ignore[union-attr]
+                    if lists_r:
+                        next_r = info_r.dynamic_step(  # type: ignore[union-attr]
+                            child_key, child, node, where, next_r, lists_r
                         )
                 if next_u is not None or next_r is not None:
                     self.walk(
                         child, child_key, node, (*where, child_key), source, next_u, next_r, stack
                     )
                 continue
-            # A scalar: only rules whose paths end here; no call of `walk`, and no path built,
-            # for most of the document's nodes.
-            if info_u is not None:
-                next_u = static_u.get(child_key, _MISSING)  # type: ignore[union-attr]
+            # A scalar: most of a document's nodes. Unless a selector names its key (or could
+            # end a path at any key), no rule's path ends here and the states that survive it
+            # are the ones kept at any key: nothing to do but count it.
+            if not every_scalar and child_key not in named:
+                visited += alive
+                continue
+            next_u = None
+            if static_u is not None:
+                next_u = static_u.get(child_key, _MISSING)
                 if next_u is _MISSING:
-                    next_u = info_u.static_step(child_key)
-                if info_u.for_scalars:
-                    next_u = info_u.dynamic_step(
-                        child_key, child, node, where, next_u, info_u.for_scalars
+                    next_u = info_u.static_step(child_key)  # type: ignore[union-attr]
+                if info_u.for_scalars:  # type: ignore[union-attr]
+                    next_u = info_u.dynamic_step(  # type: ignore[union-attr]
+                        child_key,
+                        child,
+                        node,
+                        where,
+                        next_u,
+                        info_u.for_scalars,  # type: ignore[union-attr]
                     )
-            if info_r is not None:
-                next_r = static_r.get(child_key, _MISSING)  # type: ignore[union-attr]
+            next_r = None
+            if static_r is not None:
+                next_r = static_r.get(child_key, _MISSING)
                 if next_r is _MISSING:
-                    next_r = info_r.static_step(child_key)
-                if info_r.for_scalars:
-                    next_r = info_r.dynamic_step(
-                        child_key, child, node, where, next_r, info_r.for_scalars
+                    next_r = info_r.static_step(child_key)  # type: ignore[union-attr]
+                if info_r.for_scalars:  # type: ignore[union-attr]
+                    next_r = info_r.dynamic_step(  # type: ignore[union-attr]
+                        child_key,
+                        child,
+                        node,
+                        where,
+                        next_r,
+                        info_r.for_scalars,  # type: ignore[union-attr]
                     )
             if next_u is None and next_r is None:
                 continue
-            self.nodes_visited += 1
+            visited += 1
             if (next_u is None or not next_u.matched) and (next_r is None or not next_r.matched):
                 continue
             child_where = (*where, child_key)
@@ -428,6 +529,7 @@ class LintRun:
             if next_r is not None:
                 for number in next_r.matched:
                     self.dispatch(number, child, child_key, child_where, source, True)
+        self.nodes_visited += visited
 
     def _walk_ref(
         self,
@@ -488,7 +590,7 @@ class LintRun:
         current, current_source = node, source
         found: tuple[Any, Source, str] | None = None
         for _ in range(32):
-            if not is_ref(current):
+            if type(current) is not dict or type(current.get("$ref")) is not str:
                 return found
             step = self._follow(current["$ref"], current_source)
             if step is None:
@@ -510,7 +612,7 @@ class LintRun:
         if keys_only:
             node = key
         for then, passes in thens:
-            if then.field is None or not isinstance(node, dict | list):
+            if then.field is None or (type(node) is not dict and type(node) is not list):
                 # Most rules check the node itself: no field to look up.
                 if passes is None or not passes(node):
                     self._call(rule, then, node, where, source, resolved)
@@ -524,7 +626,7 @@ class LintRun:
     def _call(
         self, rule: Rule, then: Then, value: Any, path: Path, source: Source, resolved: bool
     ) -> None:
-        if resolved and isinstance(value, dict | list):
+        if resolved and (type(value) is dict or type(value) is list):
             value = self.resolved_view(value, source, VIEW_SHAPES.get(then.function))
         if then.function in CONTEXT_FREE:
             context = self._shared_context()
@@ -606,7 +708,7 @@ class LintRun:
         None is resolved whole. The operations of a document without every schema they use.
         Shaped views are cached by the shape's identity: shapes are constants.
         """
-        if not isinstance(node, dict | list):
+        if not isinstance(node, (dict, list)):
             return node
         try:
             return self._resolve(node, source, (), shape)
@@ -627,21 +729,23 @@ class LintRun:
             memo = self._shaped_views.get((id(node), id(shape)))
             if memo is not None:
                 return memo
-        if is_ref(node):
+        is_dict = type(node) is dict
+        if is_dict and type(node.get("$ref")) is str:
             target = self._target(node, source, stack)
             if target is None:
                 return node
             value, target_source, pointer = target
-            if not isinstance(value, dict | list):
+            if type(value) is not dict and type(value) is not list:
                 return value
             place = (target_source.key, pointer)
             return self._resolve(value, target_source, (*stack, place), shape)
         # Copied only where something below changes: most of a document holds no `$ref`.
         result: Any = node
         if shape is None or shape:
-            children = node.items() if isinstance(node, dict) else enumerate(node)
+            children = node.items() if is_dict else enumerate(node)
             for key, value in children:
-                if not isinstance(value, dict | list):
+                kind = type(value)
+                if kind is not dict and kind is not list:
                     continue
                 if shape is None:
                     below = None
@@ -654,7 +758,7 @@ class LintRun:
                 view = self._resolve(value, source, stack, below)
                 if view is not value:
                     if result is node:
-                        result = dict(node) if isinstance(node, dict) else list(node)
+                        result = dict(node) if is_dict else list(node)
                     result[key] = view
         if shape is None:
             self._views[id(node)] = result

@@ -57,6 +57,10 @@ class JsError(Exception):
     """What JavaScript would throw (reading a property of undefined, calling a non-function)."""
 
 
+FILTER_ERRORS = (JsError, TypeError, ValueError, re.error, RecursionError)
+"""What a compiled filter may raise: the filter then rejects the node (as Spectral's engines do)."""
+
+
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<number>\d+(?:\.\d+)?)
@@ -104,8 +108,10 @@ class Predicate:
         """The expression as the text of one Python function of (`@`, `@property`, `@parent`,
         path), whose literals are `constants`."""
         self.constants = constants
-        self.function: Callable[[Any, str | int, Any, Any], Any] | None = None
-        """`text` compiled, once it is needed."""
+        self.function: Callable[[Any, str | int, Any, Any], bool] | None = None
+        """`text` compiled, once it is needed: the filter's verdict as a bool. When `keys` is
+        set it may only be called for an object with one of them (it takes `@` to be one),
+        and it may raise `FILTER_ERRORS`."""
         self.containers_only = containers_only
         self.keys = keys
         """When set: the filter can only hold for an object that has one of these keys."""
@@ -123,11 +129,11 @@ class Predicate:
             return False
         function = self.function or self.compiled()
         try:
-            return truthy(function(value, key, parent, path))
-        except (JsError, TypeError, ValueError, re.error, RecursionError):
+            return function(value, key, parent, path)
+        except FILTER_ERRORS:
             return False
 
-    def compiled(self) -> Callable[[Any, str | int, Any, Any], Any]:
+    def compiled(self) -> Callable[[Any, str | int, Any, Any], bool]:
         namespace = {**_NAMESPACE, **self.constants}
         try:
             # The text is built from parsed tokens only; every literal is a namespace constant.
@@ -149,15 +155,21 @@ def compile_filter(source: str) -> Predicate:
     """
     parser = _Parser(source)
     expression = parser.parse()
+    if expression.keys is not None:
+        # The function is only called for an object with one of `keys` (see `Predicate`): the
+        # text may read `@`'s members directly and take `@` itself to be truthy.
+        parser = _Parser(source, at_is_object=True)
+        expression = parser.parse()
+    verdict = expression.code if expression.boolean else _truth(expression)
     predicate = Predicate(
         source,
-        f"def _filter(v, k, p, path):\n    return {expression.code}\n",
+        f"def _filter(v, k, p, path):\n    return {verdict}\n",
         parser.constants,
         expression.fact in _NEEDS_CONTAINER,
         expression.keys,
         parser.reads_path,
     )
-    if expression.code.count("(") > _LAZY_PARENTHESES:
+    if verdict.count("(") > _LAZY_PARENTHESES:
         # Python's parser refuses text nested past a limit: such a filter is compiled now, so
         # that its ruleset is refused, rather than the filter failing at every node.
         predicate.compiled()
@@ -180,23 +192,49 @@ _NEEDS_CONTAINER = frozenset({_UNDEFINED_ON_SCALAR, _THROWS_ON_SCALAR, _FALSE_ON
 _SCALAR_MEMBERS = frozenset({"length", "constructor"})  # what scalars do have
 
 
+_NOT_LITERAL: Any = object()
+
+
 class _Node:
     """A parsed (sub)expression: its Python text, and what is known about it (`fact`; `keys`:
-    it is falsy unless `@` is an object with one of these keys)."""
+    it is falsy unless `@` is an object with one of these keys; `boolean`: its value is always
+    True or False, so it needs no `truthy()`; `literal`: the value of a literal)."""
 
-    __slots__ = ("code", "fact", "keys")
+    __slots__ = ("boolean", "code", "fact", "falsy_false", "keys", "literal", "truth")
 
     def __init__(
-        self, code: str, fact: str | None = None, keys: frozenset[str] | None = None
+        self,
+        code: str,
+        fact: str | None = None,
+        keys: frozenset[str] | None = None,
+        boolean: bool = False,
+        literal: Any = _NOT_LITERAL,
     ) -> None:
         self.code = code
         self.fact = fact
         self.keys = keys
+        self.boolean = boolean
+        self.literal = literal
+        self.truth: str | None = code if boolean else None
+        """A text whose value is the truthiness of `code` (the same operands evaluated in the
+        same order), where that saves calls of `truthy()`; `_ALWAYS` when it is truthy."""
+        self.falsy_false = boolean
+        """When falsy, the value is `False` (so `&&` need not keep it)."""
+
+
+_ALWAYS = "True"
+
+
+def _truth(node: _Node) -> str:
+    """The text of `node`'s truthiness (JavaScript's)."""
+    return node.truth if node.truth is not None else f"truthy({node.code})"
 
 
 class _Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, at_is_object: bool = False) -> None:
         self.source = source
+        self.at_is_object = at_is_object
+        """`@` is known to be an object (a dict) whenever the function runs."""
         self.position = 0
         self.peeked: tuple[str, str] | None = None
         self.constants: dict[str, Any] = {}
@@ -289,12 +327,16 @@ class _Parser:
             self.take()
             right = self.parse_and()
             both = left.fact in _NEEDS_CONTAINER and right.fact in _NEEDS_CONTAINER
-            first, again = self.hold(left)
-            # JavaScript's `||` gives the left operand when it is truthy, else the right one.
-            combined = _Node(
-                f"({again} if truthy({first}) else {_grouped(right.code)})",
-                _FALSE_ON_SCALAR if both else None,
-            )
+            fact = _FALSE_ON_SCALAR if both else None
+            if left.boolean:  # Python's `or` on a bool gives what JavaScript's `||` gives
+                code = f"({left.code} or {_grouped(right.code)})"
+            else:
+                first, again = self.hold(left)
+                # JavaScript's `||` gives the left operand when it is truthy, else the right one.
+                code = f"({again} if truthy({first}) else {_grouped(right.code)})"
+            combined = _Node(code, fact, boolean=left.boolean and right.boolean)
+            combined.truth = f"({_truth(left)} or {_truth(right)})"
+            combined.falsy_false = right.falsy_false
             if left.keys is not None and right.keys is not None:
                 combined.keys = left.keys | right.keys
             left = combined
@@ -307,11 +349,26 @@ class _Parser:
             right = self.parse_comparison()
             either = left.fact in _NEEDS_CONTAINER or right.fact in _NEEDS_CONTAINER
             known = [k for k in (left.keys, right.keys) if k]
-            first, again = self.hold(left)
-            combined = _Node(
-                f"({_grouped(right.code)} if truthy({first}) else {again})",
-                _FALSE_ON_SCALAR if either else None,
-            )
+            fact = _FALSE_ON_SCALAR if either else None
+            if left.truth == _ALWAYS:  # `@ && ...` where `@` is known to be an object
+                combined = _Node(right.code, fact, boolean=right.boolean)
+                combined.truth = right.truth
+                combined.falsy_false = right.falsy_false
+            else:
+                if left.boolean:  # Python's `and` on a bool gives what JavaScript's `&&` gives
+                    code = f"({left.code} and {_grouped(right.code)})"
+                elif left.falsy_false:  # no need to keep the left operand: it is false
+                    code = f"({_grouped(right.code)} if {left.truth} else False)"
+                else:
+                    first, again = self.hold(left)
+                    code = f"({_grouped(right.code)} if truthy({first}) else {again})"
+                combined = _Node(code, fact, boolean=left.boolean and right.boolean)
+                combined.truth = (
+                    left.truth
+                    if right.truth == _ALWAYS
+                    else f"({_truth(left)} and {_truth(right)})"
+                )
+                combined.falsy_false = left.falsy_false and right.falsy_false
             if known:
                 combined.keys = min(known, key=len)
             left = combined
@@ -331,20 +388,48 @@ class _Parser:
                 )
             )
             combined = _Node(
-                f"{_COMPARISON_NAMES[symbol]}({left.code}, {right.code})",
+                self.comparison(symbol, left, right),
                 _FALSE_ON_SCALAR if false_on_scalar else None,
+                boolean=True,
             )
             if false_on_scalar:
                 combined.keys = left.keys or right.keys
             left = combined
         return left
 
+    def comparison(self, symbol: str, left: _Node, right: _Node) -> str:
+        """The text of `left symbol right`; against a string, `null` or `undefined` (what
+        rulesets compare with) without a call, with the meaning of `_COMPARISONS`."""
+        literal = right.literal
+        general = f"{_COMPARISON_NAMES[symbol]}({left.code}, {right.code})"
+        if symbol in ("===", "!=="):
+            if literal is UNDEFINED or literal is None:
+                test = "is" if symbol == "===" else "is not"
+                return f"({_grouped(left.code)} {test} {right.code})"
+            if type(literal) is str:
+                first, again = self.hold(left)
+                if symbol == "===":
+                    return f"(type({first}) is str and {again} == {right.code})"
+                return f"(type({first}) is not str or {again} != {right.code})"
+        elif symbol in ("==", "!="):
+            if literal is UNDEFINED or literal is None:  # null == undefined, and nothing else
+                first, again = self.hold(left)
+                if symbol == "==":
+                    return f"(({first}) is None or {again} is UNDEFINED)"
+                return f"(({first}) is not None and {again} is not UNDEFINED)"
+            if type(literal) is str:  # a string against a string: no coercion
+                first, again = self.hold(left)
+                test = "==" if symbol == "==" else "!="
+                slow = f"{_COMPARISON_NAMES[symbol]}({again}, {right.code})"
+                return f"({again} {test} {right.code} if type({first}) is str else {slow})"
+        return general
+
     def parse_unary(self) -> _Node:
         kind, value = self.peek()
         if value == "!":
             self.take()
             operand = self.parse_unary()
-            return _Node(f"(not truthy({operand.code}))")
+            return _Node(f"(not {_truth(operand)})", boolean=True)
         if kind == "name" and value == "typeof":
             self.take()
             operand = self.parse_unary()
@@ -352,7 +437,7 @@ class _Parser:
         if kind == "name" and value == "void":
             self.take()
             self.parse_unary()  # never evaluated: `void x` is undefined whatever x is
-            return _Node("UNDEFINED", _NULLISH)
+            return _Node("UNDEFINED", _NULLISH, literal=UNDEFINED)
         return self.parse_postfix(self.parse_primary())
 
     def parse_primary(self) -> _Node:
@@ -361,19 +446,26 @@ class _Parser:
             number = float(value) if "." in value else int(value)
             return _Node(repr(number), _LITERAL)
         if kind == "string":
-            return _Node(self.constant(_unquote(value)), _LITERAL)
+            text = _unquote(value)
+            return _Node(self.constant(text), _LITERAL, literal=text)
         if kind == "at":
             code = _AT.get(value)
             if code is None:
                 raise ValueError(f"unknown {value!r} in filter")
             if "path" in code:
                 self.reads_path = True
-            return _Node(code, _AT_ITSELF if value == "@" else None)
+            node = _Node(code, _AT_ITSELF if value == "@" else None)
+            if value == "@" and self.at_is_object:
+                node.truth = _ALWAYS
+                node.falsy_false = True
+            return node
         if kind == "name":
             if value in _CONSTANTS:
                 constant = _CONSTANTS[value]
                 nullish = constant is None or constant is UNDEFINED
-                return _Node(self.constant(constant), _NULLISH if nullish else _LITERAL)
+                return _Node(
+                    self.constant(constant), _NULLISH if nullish else _LITERAL, literal=constant
+                )
             raise ValueError(f"unknown name {value!r} in filter")
         if value == "(":
             inner = self.parse_or()
@@ -422,6 +514,8 @@ class _Parser:
         key = self.constant(name)
         if name == "constructor":
             return _Node(f"_get({target.code}, {key})")
+        if target.truth == _ALWAYS:  # `@`, known to be an object
+            return _Node(f"v.get({key}, UNDEFINED)")
         first, again = self.hold(target)
         return _Node(
             f"({again}.get({key}, UNDEFINED) if type({first}) is dict else _get({again}, {key}))"
@@ -685,7 +779,7 @@ def _at_path(path: tuple[str | int, ...]) -> str:
 _COMPARISON_NAMES = {symbol: f"_compare_{index}" for index, symbol in enumerate(_COMPARISONS)}
 # Everything a compiled filter's text names, besides its own constants (`_c<n>`).
 _NAMESPACE: dict[str, Any] = {
-    "__builtins__": {"type": type, "dict": dict, "len": len},
+    "__builtins__": {"type": type, "dict": dict, "len": len, "str": str},
     "truthy": truthy,
     "UNDEFINED": UNDEFINED,
     "_get": get_property,
