@@ -8,9 +8,11 @@ cached per state set, so the cost per node is a dictionary lookup for most nodes
 Rules that read the resolved document (Spectral's default) see a `$ref` replaced by its target;
 rules with `resolved: false` see the `$ref` itself. Both kinds ride the same walk: at a `$ref`
 the state set splits, the unresolved states step into the `$ref` object and the resolved ones
-into its target. A target already walked with the same states is not walked again (its findings
-would repeat), and findings are reported where the node is written, deduplicated like
-Spectral's (rule, path, file, message).
+into its target. A target is walked with each resolved state once, whichever routes lead to it
+and where it is written: states evolve independently of each other, and a state's findings at a
+target do not depend on the route (they are reported where the node is written, deduplicated
+like Spectral's (rule, path, file, message)), so a route, or the written place, walks only the
+states no other has walked there yet.
 """
 
 from __future__ import annotations
@@ -328,7 +330,14 @@ class LintRun:
         self.compiled = compiled
         self.referenced = referenced
         self.raw: list[_Raw] = []
-        self._walked: set[tuple[str, str, _StateInfo]] = set()
+        self._walked: dict[tuple[str, str], frozenset[int]] = {}
+        """The resolved states each `$ref` target (file key, pointer) has been walked with, by
+        every route and where it is written: each state is walked there once."""
+        self._written: dict[int, tuple[Path, tuple[str, str]]] = {}
+        """By id of a node of the root document that some `$ref` names: where it is written, and
+        its place as the `$ref`s name it."""
+        self._written_keys: frozenset[str | int] = frozenset()
+        """The last key of every place in `_written`: the walk's first, cheap test."""
         self._views: dict[int, Any] = {}
         self._shaped_views: dict[tuple[int, int], Any] = {}
         self._memo: dict[Any, Any] = {}
@@ -338,11 +347,12 @@ class LintRun:
         self._context: FunctionContext | None = None
         """The one context of the functions that never read theirs (`CONTEXT_FREE`)."""
         self.nodes_visited = 0
-        """How many nodes the walk entered (each written node once, plus `$ref` targets)."""
+        """How many nodes the walk entered (each at most once per state set it is walked with)."""
 
     def run(self) -> list[Finding]:
         root = self.spec.source.data
         compiled = self.compiled
+        self._find_written()
         unresolved = compiled.initial(False)
         resolved = compiled.initial(True)
         self.walk(
@@ -366,6 +376,49 @@ class LintRun:
         if self.raw and self.nodes_visited >= _RELEASE_AFTER_NODES:
             release_freed_memory()
         return self.findings()
+
+    def _find_written(self) -> None:
+        """The places of the root document that `$ref`s name (`_written`)."""
+        spec = self.spec
+        root = spec.source
+        found: list[tuple[Any, str]] = []
+        for ref in dict.fromkeys(ref for _path, ref in root.parsed.refs):
+            step = self._follow(ref, root)  # the walk follows them too: cached
+            if step is not None and step[1] is root:
+                found.append((step[0], step[2]))
+        found.extend(
+            (target.node, target.pointer)
+            for target in spec.targets.values()
+            if target.source is root
+        )
+        # A place is known by its node and where the walk finds it: the node alone could be
+        # written at two places (a YAML alias). An index into a list stays a string here, so
+        # a place below a list is walked as before (`where` holds an int there).
+        for node, pointer in found:
+            if (type(node) is dict or type(node) is list) and pointer.startswith("/"):
+                where = tuple(jp.split(pointer) if "~" in pointer else pointer[1:].split("/"))
+                self._written[id(node)] = (where, (root.key, pointer))
+        self._written_keys = frozenset(where[-1] for where, _ in self._written.values())
+
+    def _unwalked(self, place: tuple[str, str], info_r: _StateInfo) -> _StateInfo | None:
+        """The states of `info_r` not yet walked at `place`, which are then counted as walked."""
+        done = self._walked.get(place)
+        if done is None:
+            self._walked[place] = info_r.states
+            return info_r
+        states = info_r.states
+        if states <= done:
+            return None
+        self._walked[place] = done | states
+        return self.compiled.info(states - done)
+
+    def _written_states(self, node: Any, where: Path, info_r: _StateInfo) -> _StateInfo | None:
+        """At a node some `$ref` names, reached where it is written: the resolved states not
+        yet walked there through a `$ref` (every other node: `info_r`)."""
+        found = self._written.get(id(node))
+        if found is None or found[0] != where:
+            return info_r
+        return self._unwalked(found[1], info_r)
 
     # ---- the one walk ----------------------------------------------------------------------
 
@@ -454,6 +507,8 @@ class LintRun:
                         next_r = info_r.dynamic_step(  # type: ignore[union-attr]
                             child_key, child, node, where, next_r, dynamic_r
                         )
+                    if next_r is not None and child_key in self._written_keys:
+                        next_r = self._written_states(child, (*where, child_key), next_r)
                 if next_u is not None or next_r is not None:
                     self.walk(
                         child, child_key, node, (*where, child_key), source, next_u, next_r, stack
@@ -478,6 +533,8 @@ class LintRun:
                         next_r = info_r.dynamic_step(  # type: ignore[union-attr]
                             child_key, child, node, where, next_r, lists_r
                         )
+                    if next_r is not None and child_key in self._written_keys:
+                        next_r = self._written_states(child, (*where, child_key), next_r)
                 if next_u is not None or next_r is not None:
                     self.walk(
                         child, child_key, node, (*where, child_key), source, next_u, next_r, stack
@@ -543,7 +600,7 @@ class LintRun:
         stack: tuple[tuple[str, str], ...],
     ) -> None:
         """A child holding a `$ref`: the written `$ref` object for the unresolved states, its
-        target (once per target and states) for the resolved ones."""
+        target (with the states not yet walked there) for the resolved ones."""
         target = self._target(child, source, stack)
         if target is None:
             # Not followed (missing, or looping back): the `$ref` object is walked as written.
@@ -557,12 +614,23 @@ class LintRun:
         child_where = (*where, child_key)
         next_r = info_r.step(child_key, value, node, where)
         if next_u is not None:
-            self.walk(child, child_key, node, child_where, source, next_u, None, stack)
+            if (
+                len(child) == 1
+                and not next_u.matched
+                and not next_u.scalars_dispatch
+                and "$ref" not in next_u.named_keys
+            ):
+                # `{"$ref": ...}` alone, where no unresolved path ends at it or at its `$ref`
+                # (most are walked only for a descendant path): counted as `walk` would.
+                self.nodes_visited += 2 if next_u.keep else 1
+            else:
+                self.walk(child, child_key, node, child_where, source, next_u, None, stack)
         if next_r is not None:
-            seen = (target_source.key, pointer, next_r)
-            if seen not in self._walked:
-                self._walked.add(seen)
-                place = (target_source.key, pointer)
+            place = (target_source.key, pointer)
+            # Only the states not yet walked at the target (by any route, or where it is
+            # written): a state's findings there do not depend on the route.
+            next_r = self._unwalked(place, next_r)
+            if next_r is not None:
                 self.walk(
                     value,
                     child_key,
