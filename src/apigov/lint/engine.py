@@ -546,34 +546,8 @@ class LintRun:
             if not every_scalar and child_key not in named:
                 visited += alive
                 continue
-            next_u = None
-            if static_u is not None:
-                next_u = static_u.get(child_key, _MISSING)
-                if next_u is _MISSING:
-                    next_u = info_u.static_step(child_key)  # type: ignore[union-attr]
-                if info_u.for_scalars:  # type: ignore[union-attr]
-                    next_u = info_u.dynamic_step(  # type: ignore[union-attr]
-                        child_key,
-                        child,
-                        node,
-                        where,
-                        next_u,
-                        info_u.for_scalars,  # type: ignore[union-attr]
-                    )
-            next_r = None
-            if static_r is not None:
-                next_r = static_r.get(child_key, _MISSING)
-                if next_r is _MISSING:
-                    next_r = info_r.static_step(child_key)  # type: ignore[union-attr]
-                if info_r.for_scalars:  # type: ignore[union-attr]
-                    next_r = info_r.dynamic_step(  # type: ignore[union-attr]
-                        child_key,
-                        child,
-                        node,
-                        where,
-                        next_r,
-                        info_r.for_scalars,  # type: ignore[union-attr]
-                    )
+            next_u = info_u.step(child_key, child, node, where) if info_u is not None else None
+            next_r = info_r.step(child_key, child, node, where) if info_r is not None else None
             if next_u is None and next_r is None:
                 continue
             visited += 1
