@@ -50,7 +50,8 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _load(target: str) -> Callable[..., Any]:
+def load_target(target: str) -> Callable[..., Any]:
+    """The function a "module:function" names (importing the module)."""
     module, _, name = target.partition(":")
     function: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return function
@@ -93,10 +94,10 @@ def build_app(only: str | None = None) -> typer.Typer:
     app.callback()(_root)
     for name, target in COMMANDS.items():
         if only is None or only == name:
-            app.command(name=name)(_load(target))
+            app.command(name=name)(load_target(target))
     for register, names in COMMAND_GROUPS.items():
         if only is None or only in names:
-            _load(register)(app)
+            load_target(register)(app)
     # Last: every command registered so far that takes --registry is given --registry-token.
     offer_registry_token(app)
     return app
@@ -155,6 +156,11 @@ def _run(args: list[str], command: str | None) -> None:
 
     debug = "--debug" in args
     try:
+        if command:
+            # Most command lines of `lint` and `validate` end here, without importing typer.
+            from apigov.cli.quick import run_quickly
+
+            run_quickly(command, args[1:])
         # Standalone mode: typer itself turns usage errors into exit 2 and `Exit` into its code.
         build_app(command)(args=args, prog_name="apigov")
     except InputError as error:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from apigov.cli.collector import without_cycle_collection
 from apigov.cli.options import (
     ConfigOption,
     ConfiguredFailOnOption,
@@ -18,12 +17,9 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
-    fail_threshold,
-    make_limits,
+    usage_errors,
 )
-from apigov.cli.output import emit
-from apigov.config import load_config
-from apigov.spec.loader import Loader
+from apigov.cli.runs import run_lint
 
 
 def lint(
@@ -57,13 +53,17 @@ def lint(
     debug: DebugOption = False,
 ) -> None:
     """Check OpenAPI documents against governance rules (Spectral-compatible rulesets)."""
-    # The cycle collector is paused for the whole command, the engine's import included (see
-    # `without_cycle_collection`): 2-3% of the instructions on a large document.
-    with without_cycle_collection():
-        # Imported here: the rule engine costs other commands nothing at start-up.
-        from apigov.lint.analyze import lint_paths
-
-        config = load_config(config_file)
-        loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
-        report = lint_paths(paths, loader, ruleset, config)
-        emit(report, fmt.value, output, fail_threshold(fail_on, config))
+    with usage_errors():
+        run_lint(
+            paths=paths,
+            ruleset=ruleset,
+            fmt=fmt,
+            output=output,
+            fail_on=fail_on,
+            max_size=max_size,
+            max_depth=max_depth,
+            allow_remote_refs=allow_remote_refs,
+            root=root,
+            config_file=config_file,
+            debug=debug,
+        )

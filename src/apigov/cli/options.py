@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from enum import StrEnum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from apigov.report import FORMATS
-from apigov.spec.limits import MIB, Limits
-
-if TYPE_CHECKING:
-    from apigov.config import Config
-
-OutputFormat = StrEnum("OutputFormat", {name: name for name in FORMATS})  # type: ignore[misc]
-
-
-class FailOn(StrEnum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-    never = "never"
-
+from apigov.cli import values
+from apigov.cli.values import FailOn as FailOn
+from apigov.cli.values import OptionValueError
+from apigov.cli.values import OutputFormat as OutputFormat
+from apigov.cli.values import fail_threshold as fail_threshold
+from apigov.spec.limits import Limits
 
 FormatOption = Annotated[
     OutputFormat,
@@ -56,13 +47,6 @@ ConfiguredFailOnOption = Annotated[
 ]
 
 
-def fail_threshold(fail_on: FailOn | None, config: Config) -> str:
-    """The command line's --fail-on, else the configuration file's fail-on, else error."""
-    if fail_on is not None:
-        return fail_on.value
-    return config.fail_on or FailOn.error.value
-
-
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")
 ]
@@ -90,21 +74,24 @@ RootOption = Annotated[
     ),
 ]
 
-_SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)i?[bB]?\s*$")
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """A command body's `OptionValueError`, reported by typer as a bad option value (exit 2)."""
+    try:
+        yield
+    except OptionValueError as error:
+        raise typer.BadParameter(str(error), param_hint=error.option) from None
 
 
-def parse_size(text: str) -> int:
-    match = _SIZE.match(text)
-    if not match:
-        raise typer.BadParameter(f"{text!r} is not a size like 64M", param_hint="--max-size")
-    factor = {"": 1, "k": 1024, "m": MIB, "g": 1024 * MIB}[match[2].lower()]
-    return int(match[1]) * factor
+def parse_size(text: str, option: str = "--max-size") -> int:
+    with usage_errors():
+        return values.parse_size(text, option)
 
 
 def make_limits(max_size: str, max_depth: int, allow_remote_refs: bool) -> Limits:
-    return Limits(
-        max_bytes=parse_size(max_size), max_depth=max_depth, allow_remote_refs=allow_remote_refs
-    )
+    with usage_errors():
+        return values.make_limits(max_size, max_depth, allow_remote_refs)
 
 
 ConfigOption = Annotated[

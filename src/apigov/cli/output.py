@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-
-import typer
+from typing import NoReturn
 
 from apigov.findings import Report, fails
 from apigov.report import render
 
 
-def emit(report: Report, fmt: str, output: Path | None, fail_on: str) -> None:
-    """Write the report and end the command with 0 (pass) or 1 (findings at/above fail_on)."""
+def emit(report: Report, fmt: str, output: Path | None, fail_on: str) -> NoReturn:
+    """Write the report and end the command with 0 (pass) or 1 (findings at/above fail_on).
+
+    `SystemExit` rather than typer's `Exit`, which typer turns into the same: this module
+    serves the quick route too, which does not import typer (see `quick.py`)."""
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(report, fmt, color=color)
     if output is None:
@@ -21,7 +23,7 @@ def emit(report: Report, fmt: str, output: Path | None, fail_on: str) -> None:
         sys.stdout.flush()
     else:
         write_atomically(output, text)
-    raise typer.Exit(1 if fails(report.findings, fail_on) else 0)
+    sys.exit(1 if fails(report.findings, fail_on) else 0)
 
 
 def write_atomically(path: Path, text: str) -> None:

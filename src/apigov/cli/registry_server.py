@@ -97,7 +97,7 @@ def serve(
     # uvicorn builds the app in each worker process from these settings (app_from_environment).
     os.environ[server.ENV_LOCATION] = location
     os.environ[server.ENV_AUTH] = "off" if no_auth else "all" if auth_reads else "writes"
-    os.environ[server.ENV_MAX_BODY] = str(parse_size(max_body_size))
+    os.environ[server.ENV_MAX_BODY] = str(parse_size(max_body_size, "--max-body-size"))
     os.environ[server.ENV_BROKER_REQUIRE] = " ".join(policy.names)
     os.environ[server.ENV_BROKER_MAX_AGE] = describe_age(policy.max_age) if policy.max_age else ""
     # Open (and migrate) the registry once before the workers start, so they do not race to.

@@ -17,12 +17,9 @@ from apigov.cli.options import (
     OutputOption,
     RemoteRefsOption,
     RootOption,
-    fail_threshold,
-    make_limits,
+    usage_errors,
 )
-from apigov.cli.output import emit
-from apigov.spec.documents import validate_targets
-from apigov.spec.loader import Loader
+from apigov.cli.runs import run_validate
 
 
 def validate(
@@ -49,9 +46,16 @@ def validate(
     Invalid documents are reported as findings (exit 1); documents that cannot be read or
     parsed stop the run with one line naming the file and place (exit 2).
     """
-    from apigov.config import load_config
-
-    config = load_config(config_file)
-    loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
-    report = validate_targets(paths, loader)
-    emit(report, fmt.value, output, fail_threshold(fail_on, config))
+    with usage_errors():
+        run_validate(
+            paths=paths,
+            fmt=fmt,
+            output=output,
+            fail_on=fail_on,
+            max_size=max_size,
+            max_depth=max_depth,
+            allow_remote_refs=allow_remote_refs,
+            root=root,
+            config_file=config_file,
+            debug=debug,
+        )
