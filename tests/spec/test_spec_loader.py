@@ -249,3 +249,19 @@ def test_root_folder_can_be_the_filesystem_root(tmp_path: Path) -> None:
     assert len(spec.files) == 2
     with pytest.raises(InputError, match="escapes the root folder"):
         Loader(root=tmp_path / "api").load(str(tmp_path / "api" / "openapi.yaml"))
+
+
+def test_a_target_found_under_one_root_is_checked_again_under_another(tmp_path: Path) -> None:
+    # x/a.yaml refers to y/b.yaml, which refers to ../c.yaml: inside x (a's root folder, its
+    # own folder here), outside x/y (b's, when b is the document loaded).
+    spec = "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\n"
+    spec += "components:\n  schemas:\n    S:\n      $ref: '{}'\n"
+    write(tmp_path, "x/a.yaml", spec.format("y/b.yaml#/components/schemas/S"))
+    write(tmp_path, "x/y/b.yaml", spec.format("../c.yaml#/C"))
+    write(tmp_path, "x/c.yaml", "C:\n  type: string\n")
+    loader = Loader()
+    first = loader.load(str(tmp_path / "x" / "a.yaml"))
+    assert isinstance(first, ApiSpec)
+    assert len(first.files) == 3
+    with pytest.raises(InputError, match=r"\$ref '\.\./c\.yaml#/C' escapes the root folder"):
+        loader.load(str(tmp_path / "x" / "y" / "b.yaml"))

@@ -57,9 +57,15 @@ class Loader:
         self._sources: dict[str, Source] = {}
         self._documents: dict[str, Document] = {}
         self._git: dict[str, GitLocation] = {}
-        # (referring file's key, file part of the $ref) -> target; most refs repeat a few files.
-        self._ref_files: dict[tuple[str, str], Source] = {}
+        # (referring file's key, file part of the $ref, root folder) -> target; most refs repeat
+        # a few files. The root folder is part of the key: a target found under one document's
+        # root is checked again under another's (it may escape that one).
+        self._ref_files: dict[tuple[str, str, Path | None], Source] = {}
         self._real_folders: dict[str, str] = {}
+        # Joined path -> real path: the files of one folder refer to the same few files.
+        self._real_paths: dict[str, str] = {}
+        # (referring file's folder, file part of the $ref, root folder) -> target.
+        self._local_refs: dict[tuple[str, str, Path | None], Source] = {}
         # Files found by walking a folder target may refer anywhere under that folder.
         self._folder_roots: dict[str, Path] = {}
 
@@ -226,12 +232,13 @@ class Loader:
                 if "%" in fragment:
                     fragment = urllib.parse.unquote(fragment)
                 if file_part:
-                    target_source = self._ref_files.get((source.key, file_part))
+                    file_key = (source.key, file_part, root_folder)
+                    target_source = self._ref_files.get(file_key)
                     if target_source is None:
                         target_source = self._ref_source(
                             source, file_part, ref, _site(path), root_folder
                         )
-                        self._ref_files[(source.key, file_part)] = target_source
+                        self._ref_files[file_key] = target_source
                     if target_source.key not in files:
                         if len(files) >= self.limits.max_files:
                             raise _at(
@@ -293,14 +300,18 @@ class Loader:
             if not _URL.match(url):
                 raise _at(source, site, f"cannot resolve $ref {ref!r}")
             return self._url_source(url)
-        relative = urllib.parse.unquote(file_part)
         if source.key.startswith("git:"):
-            location = self._git[source.key].sibling(relative)
+            location = self._git[source.key].sibling(urllib.parse.unquote(file_part))
             if location is None:
                 raise _at(source, site, f"$ref {ref!r} escapes the repository")
             return self._git_source(location)
         base = os.getcwd() if source.key == "-" else os.path.dirname(source.key)
-        real = self._realpath(os.path.join(base, relative))
+        # The files of one folder name the same few files alike: find each once per root.
+        local_key = (base, file_part, root_folder)
+        known = self._local_refs.get(local_key)
+        if known is not None:
+            return known
+        real = self._realpath(os.path.join(base, urllib.parse.unquote(file_part)))
         if root_folder is not None and not _is_within(real, str(root_folder)):
             raise _at(
                 source,
@@ -309,23 +320,30 @@ class Loader:
                 f"{display_name(root_folder)} (set --root to widen it)",
             )
         try:
-            return self._file_source(real, real)
+            found = self._file_source(real, real)
         except InputError as exc:
             if exc.message == "no such file":
                 raise _at(
                     source, site, f"unresolvable $ref {ref!r}: no file {display_name(real)}"
                 ) from None
             raise
+        self._local_refs[local_key] = found
+        return found
 
     def _realpath(self, path: str) -> str:
         """os.path.realpath, with the folder part cached: thousands of refs share few folders."""
+        known = self._real_paths.get(path)
+        if known is not None:
+            return known
         folder, name = os.path.split(os.path.normpath(path))
         real_folder = self._real_folders.get(folder)
         if real_folder is None:
             real_folder = os.path.realpath(folder)
             self._real_folders[folder] = real_folder
         candidate = os.path.join(real_folder, name)
-        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        self._real_paths[path] = real
+        return real
 
 
 _MISSING = object()

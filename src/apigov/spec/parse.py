@@ -172,6 +172,9 @@ def parse_bytes(raw: bytes, name: str, limits: Limits) -> Parsed:
         # d starts a line indented 2d spaces, and no line is indented that far) and no
         # non-string keys (JSON has none).
         return parsed
+    if fmt == "json" and _json_checked(raw, parsed, limits):
+        _collect_refs(parsed)
+        return parsed
     key_count = _walk(parsed, name, limits)
     if fmt == "json" and parsed.layout is None:
         _check_json_duplicates(raw, name, parsed.data, key_count)
@@ -405,12 +408,84 @@ def _walk(parsed: Parsed, name: str, limits: Limits) -> int:
     return keys
 
 
+def _json_checked(raw: bytes, parsed: Parsed, limits: Limits) -> bool:
+    """Whether the JSON text `raw` is known, without a walk, to nest no deeper than the limit
+    and to hold no key that hid another: then only its `$ref`s remain to be found.
+
+    Both follow from orjson writing the data: a document it writes nests no deeper than its
+    writing limit (see `_orjson_refuses_past`), and `_json_layout` (the text is that
+    writing) or `_no_key_hidden` (the colons add up) rule out duplicate keys.
+    """
+    if not _orjson_refuses_past(limits.max_depth):
+        return False
+    return parsed.layout is not None or _no_key_hidden(raw, parsed.data)
+
+
+_orjson_refuses: dict[int, bool] = {}
+
+
+def _orjson_refuses_past(max_depth: int) -> bool:
+    """Whether orjson refuses to write data nested deeper than `max_depth`.
+
+    Then any data it writes nests no deeper, and the depth check needs no walk. Asked of
+    orjson itself, once per limit, on the shallowest data past the limit (empty innermost
+    containers, of either kind), rather than assumed from the limit of one orjson version.
+    """
+    known = _orjson_refuses.get(max_depth)
+    if known is None:
+        known = True
+        for kind in (dict, list):
+            probe: Any = kind()
+            for _ in range(max_depth + 1):  # the innermost container at depth max_depth + 1
+                probe = {"a": probe} if kind is dict else [probe]
+            try:
+                orjson.dumps(probe)
+            except orjson.JSONEncodeError:
+                continue
+            known = False
+        _orjson_refuses[max_depth] = known
+    return known
+
+
+def _collect_refs(parsed: Parsed) -> None:
+    """Every `$ref` outside data values, in `_walk`'s order, for JSON proven within limits.
+
+    What `_walk` does besides is not needed here: JSON keys are strings, and the caller has
+    ruled out excess depth and duplicate keys, so data values (examples, defaults) need no
+    visit at all.
+    """
+    refs = parsed.refs
+    stack: list[tuple[Any, Any]] = [(parsed.data, None)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, link = pop()
+        if type(node) is dict:
+            ref = node.get("$ref")
+            if type(ref) is str:
+                refs.append((_spell(link), ref))
+            if link is not None and link[1] in _NAME_MAPS:
+                for key, value in node.items():
+                    kind = type(value)
+                    if kind is dict or kind is list:
+                        push((value, (link, key)))
+            else:
+                for key, value in node.items():
+                    kind = type(value)
+                    if (kind is dict or kind is list) and key not in _DATA_KEYS:
+                        push((value, (link, key)))
+        else:
+            for index, value in enumerate(node):
+                kind = type(value)
+                if kind is dict or kind is list:
+                    push((value, (link, index)))  # spelled as text only when a path needs it
+
+
 def _spell(link: Any) -> tuple[str, ...]:
     """The path of a link chain, root first."""
     parts: list[str] = []
     while link is not None:
         link, key = link
-        parts.append(key)
+        parts.append(key if type(key) is str else str(key))
     parts.reverse()
     return tuple(parts)
 

@@ -38,18 +38,21 @@ class PointerError(LookupError):
 
 def resolve(document: Any, pointer: str) -> Any:
     """The node at `pointer`; raises PointerError naming the first token that is missing."""
+    if not pointer:
+        return document
+    # A load resolves every distinct `$ref` target: split and unescape only when needed.
+    tokens = split(pointer) if "~" in pointer or pointer[0] != "/" else pointer[1:].split("/")
     node = document
-    walked: list[str] = []
-    for token in split(pointer):
+    for at, token in enumerate(tokens):
         if isinstance(node, dict):
-            if token not in node:
-                raise PointerError(f"no {token!r} at {join(walked) or '/'}")
-            node = node[token]
-        elif isinstance(node, list):
+            if token in node:
+                node = node[token]
+                continue
+            raise PointerError(f"no {token!r} at {join(tokens[:at]) or '/'}")
+        if isinstance(node, list):
             if not token.isdigit() or int(token) >= len(node):
-                raise PointerError(f"no index {token!r} at {join(walked) or '/'}")
+                raise PointerError(f"no index {token!r} at {join(tokens[:at]) or '/'}")
             node = node[int(token)]
         else:
-            raise PointerError(f"{join(walked) or '/'} is a scalar, cannot take {token!r}")
-        walked.append(token)
+            raise PointerError(f"{join(tokens[:at]) or '/'} is a scalar, cannot take {token!r}")
     return node
