@@ -36,13 +36,11 @@ from apigov.lint.jsonpath import (
 )
 from apigov.lint.resolve import follow, is_ref
 from apigov.lint.ruleset import Rule, Ruleset, Then, document_formats
-from apigov.memory import release_freed_memory
 from apigov.spec import pointer as jp
 from apigov.spec.errors import InputError
 from apigov.spec.model import ApiSpec
 from apigov.spec.sources import Source
 
-_RELEASE_AFTER_NODES = 5_000  # a document of some 100 KB
 _POSITIONS = 256  # positions per path in the state encoding (no `given` has 256 segments)
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 # Built-in functions that never read their context (their results carry no path): they share
@@ -366,15 +364,12 @@ class LintRun:
             (),
         )
         # The resolved view and the functions' compiled validators are done with: released
-        # before finding positions, which may parse the document a second time.
+        # before finding positions, which may parse the document a second time (`LineMap`
+        # then gives the freed memory back to the system first).
         self._views.clear()
         self._shaped_views.clear()
         self._memo.clear()
         self._follows.clear()
-        # Positions to find (a clean document needs none), in a document large enough for the
-        # freed memory to matter (asking costs some 3 ms, mostly importing ctypes).
-        if self.raw and self.nodes_visited >= _RELEASE_AFTER_NODES:
-            release_freed_memory()
         return self.findings()
 
     def _find_written(self) -> None:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import orjson
 
+from apigov.memory import release_freed_memory
+
 if TYPE_CHECKING:
     import ryml
 
@@ -252,6 +254,11 @@ class LineMap:
 
     def _load(self) -> _Tree | None:
         if self._tree is None and not self._broken:
+            if len(self._raw) >= _RELEASE_BEFORE_TREE:
+                # The tree takes fresh pages: without this, what the run freed before asking
+                # for positions (a lint's resolved view, its validators) stays resident beside
+                # it, and the peak is the sum of both.
+                release_freed_memory()
             try:
                 self._tree = _Tree(self._raw)
             except Exception:  # a document yaml-rs accepted but rapidyaml does not: no lines
@@ -259,6 +266,9 @@ class LineMap:
         return self._tree
 
 
+_RELEASE_BEFORE_TREE = 100_000
+"""From this size of text, freed memory is given back before a tree is built (under a
+millisecond, ctypes' import included; the tree of a smaller text is too small to matter)."""
 _BLOCK = 1 << 14
 """Bytes per entry of `LineMap`'s newline table: a lookup counts at most this many bytes."""
 _UNKNOWN = -1
