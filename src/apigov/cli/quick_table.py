@@ -17,7 +17,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from apigov.cli.app import load_target
+import typer.main
+from typer._click import types  # typer's own click: private, but the table's test notices
+from typer._types import TyperChoice
+from typer.models import TyperPath
+
+from apigov.cli.app import build_app, load_target
 from apigov.cli.quick import Choice, CommandLine, FilePath, Flag, Integer, Param, Text
 
 # The commands the quick route takes, and their bodies (which must not import typer).
@@ -34,10 +39,6 @@ class Unsupported(Exception):  # noqa: N818 (a refusal, with its reason)
 
 
 def command_lines() -> dict[str, CommandLine]:
-    import typer.main
-
-    from apigov.cli.app import build_app
-
     lines = {}
     for command, run in QUICK_COMMANDS.items():
         group = typer.main.get_command(build_app(command))
@@ -47,8 +48,6 @@ def command_lines() -> dict[str, CommandLine]:
 
 
 def _command_line(command: str, declared: Any, run: str) -> CommandLine:
-    from typer._click import types
-
     function = declared.callback.__wrapped__  # typer wraps the declared function
     hints = typing.get_type_hints(function)
     body = load_target(run)
@@ -80,12 +79,7 @@ def _command_line(command: str, declared: Any, run: str) -> CommandLine:
 
 
 def _param(where: str, param: Any, hint: Any) -> Param:
-    # typer's own types (private, but this runs only to write the table; the test notices a
-    # change): click's string, int and int range, typer's choice and path.
-    from typer._click import types
-    from typer._types import TyperChoice
-    from typer.models import TyperPath
-
+    # click's string, int and int range, typer's choice and path: what `quick` reads.
     kind, default = param.type, param.default
     if param.is_flag:
         if not param.is_bool_flag or default is not False:
