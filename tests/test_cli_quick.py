@@ -19,7 +19,7 @@ from apigov.cli.app import build_app
 from apigov.cli.quick import NotQuick, parse
 from apigov.cli.quick_table import TABLE, command_lines, render
 from apigov.cli.values import FailOn, OutputFormat
-from helpers import REPO, run_apigov
+from helpers import run_apigov
 
 SPEC = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
 
@@ -192,4 +192,3 @@ def test_help_and_unknown_options_still_answer_as_typer_does() -> None:
     unknown = run_apigov("validate", "contracts", "--nope")
     assert unknown.code == 2
     assert "No such option: --nope" in unknown.stderr
-    assert REPO.is_dir()

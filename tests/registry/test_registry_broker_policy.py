@@ -76,3 +76,14 @@ def test_a_policy_that_is_not_one_stops_the_server_before_it_starts(tmp_path: Pa
         "apigov: error: --broker-max-age: max-age 'soon' is not an age like 12h, 7d or 2w\n"
     )
     assert not Path(location).exists()  # refused before the registry was even opened
+
+
+def test_a_body_size_that_is_not_one_is_refused_under_its_own_name(tmp_path: Path) -> None:
+    location = str(tmp_path / "registry.db")
+    code, _, err = apigov_in_process(
+        "registry", "serve", "--registry", location, "--max-body-size", "lots"
+    )
+    assert code == 2
+    # The option named is the one given (it once named --max-size, the documents' option).
+    assert "Invalid value for --max-body-size: 'lots' is not a size like 64M" in err
+    assert not Path(location).exists()

@@ -2,8 +2,9 @@
 
 Each command's typer declaration (`lint.py`, `validate.py`) forwards its parameters here, and
 the quick route (`quick.py`) calls these directly, with the same parameters read the same way:
-importing typer cost a quarter of a small document's lint. Each body ends the process's
-command with `emit` (`SystemExit`); a `OptionValueError` leaves before anything is read or written.
+importing typer cost a quarter of a small document's lint. Each body ends with `emit`, which
+raises `SystemExit` with the exit code; an `OptionValueError` is raised before anything is read
+or written.
 """
 
 from __future__ import annotations
