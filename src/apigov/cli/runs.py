@@ -2,7 +2,7 @@
 
 Each command's typer declaration (`lint.py`, `validate.py`) forwards its parameters here, and
 the quick route (`quick.py`) calls these directly, with the same parameters read the same way:
-importing typer cost a quarter of a small document's lint. Each body ends with `emit`, which
+importing typer cost a fifth of a small document's lint. Each body ends with `emit`, which
 raises `SystemExit` with the exit code; an `OptionValueError` is raised before anything is read
 or written.
 """
