@@ -9,6 +9,7 @@ or written.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from apigov.cli.collector import without_cycle_collection
@@ -16,6 +17,10 @@ from apigov.cli.output import emit
 from apigov.cli.values import FailOn, OutputFormat, fail_threshold, make_limits
 from apigov.config import load_config
 from apigov.spec.loader import Loader
+
+SINGLE_PROCESS = "APIGOV_SINGLE_PROCESS"
+"""Set (to anything but the empty string): `lint` makes every call in its own process, never
+in a helper (`lint/helper.py`), as on a machine with one processor."""
 
 
 def run_lint(
@@ -39,7 +44,8 @@ def run_lint(
 
         config = load_config(config_file)
         loader = Loader(make_limits(max_size, max_depth, allow_remote_refs), root=root)
-        report = lint_paths(paths, loader, ruleset, config)
+        helper = not os.environ.get(SINGLE_PROCESS)
+        report = lint_paths(paths, loader, ruleset, config, helper=helper)
         emit(report, fmt.value, output, fail_threshold(fail_on, config))
 
 

@@ -84,7 +84,9 @@ def rule_info(rule: Rule) -> RuleInfo:
     )
 
 
-def lint_targets(targets: Sequence[str], loader: Loader, ruleset: Ruleset) -> Report:
+def lint_targets(
+    targets: Sequence[str], loader: Loader, ruleset: Ruleset, *, helper: bool = False
+) -> Report:
     """Lint every OpenAPI document among the targets (folders expand to contract files).
 
     Pact files and service.yaml files in a contracts folder are not OpenAPI documents and are
@@ -93,7 +95,7 @@ def lint_targets(targets: Sequence[str], loader: Loader, ruleset: Ruleset) -> Re
     report = Report(command="lint")
     # Every rule, on or off: an override may turn a rule on for some files only.
     report.rules = {name: rule_info(rule) for name, rule in ruleset.rules.items()}
-    linter = Linter(ruleset)
+    linter = Linter(ruleset, helper=helper)
     for target in loader.expand(targets):
         document = loader.load(target)
         if not isinstance(document, ApiSpec):
@@ -108,6 +110,8 @@ def lint_paths(
     loader: Loader,
     ruleset_reference: str | None,
     config: Config | None = None,
+    *,
+    helper: bool = False,
 ) -> Report:
     ruleset = load_ruleset(discover_ruleset(ruleset_reference, config))
-    return lint_targets(targets, loader, ruleset)
+    return lint_targets(targets, loader, ruleset, helper=helper)

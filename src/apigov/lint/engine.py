@@ -26,6 +26,7 @@ from apigov.lint.context import FunctionContext, Path, Result
 from apigov.lint.filters import FILTER_ERRORS, UNDEFINED
 from apigov.lint.functions import core
 from apigov.lint.functions.oas import VIEW_SHAPES, ViewShape
+from apigov.lint.helper import MIN_DOCUMENT_BYTES, Helper, can_fork, heavy_numbers
 from apigov.lint.jsonpath import (
     CompiledPath,
     JsonPathError,
@@ -322,7 +323,12 @@ class LintRun:
     """One document through one compiled ruleset."""
 
     def __init__(
-        self, spec: ApiSpec, compiled: CompiledRuleset, referenced: frozenset[str] = frozenset()
+        self,
+        spec: ApiSpec,
+        compiled: CompiledRuleset,
+        referenced: frozenset[str] = frozenset(),
+        *,
+        helper: bool = False,
     ) -> None:
         self.spec = spec
         self.compiled = compiled
@@ -346,6 +352,11 @@ class LintRun:
         """The one context of the functions that never read theirs (`CONTEXT_FREE`)."""
         self.nodes_visited = 0
         """How many nodes the walk entered (each at most once per state set it is walked with)."""
+        self._use_helper = helper
+        self.helper: Helper | None = None
+        """The process the heaviest calls go to while the walk goes on (`helper.py`), if any."""
+        self._to_helper: frozenset[int] = frozenset()
+        """The path numbers whose dispatches go to `helper`."""
 
     def run(self) -> list[Finding]:
         root = self.spec.source.data
@@ -353,24 +364,73 @@ class LintRun:
         self._find_written()
         unresolved = compiled.initial(False)
         resolved = compiled.initial(True)
-        self.walk(
-            root,
-            "",
-            None,
-            (),
-            self.spec.source,
-            compiled.info(unresolved) if unresolved else None,
-            compiled.info(resolved) if resolved else None,
-            (),
-        )
-        # The resolved view and the functions' compiled validators are done with: released
-        # before finding positions, which may parse the document a second time (`LineMap`
-        # then gives the freed memory back to the system first).
-        self._views.clear()
-        self._shaped_views.clear()
-        self._memo.clear()
-        self._follows.clear()
-        return self.findings()
+        helper = self.helper = self._start_helper()
+        try:
+            self.walk(
+                root,
+                "",
+                None,
+                (),
+                self.spec.source,
+                compiled.info(unresolved) if unresolved else None,
+                compiled.info(resolved) if resolved else None,
+                (),
+            )
+            self.helper, self._to_helper = None, frozenset()
+            if helper is not None:
+                helper.close()
+            # The resolved view and the functions' compiled validators are done with: released
+            # before finding positions, which may parse the document a second time (`LineMap`
+            # then gives the freed memory back to the system first).
+            self._views.clear()
+            self._shaped_views.clear()
+            self._memo.clear()
+            self._follows.clear()
+            if helper is None:
+                return self.findings(self.raw)
+            # This process's own findings are placed while the helper finishes its calls.
+            seen: set[tuple[str, str, str, str]] = set()
+            found = self.findings(self.raw, seen)
+            found.extend(self.findings(self._helper_results(helper), seen))
+            return found
+        except BaseException:
+            if helper is not None:
+                helper.stop()
+            raise
+
+    def _start_helper(self) -> Helper | None:
+        """A helper for this run (`helper.py`), when asked for and worth its cost."""
+        if not self._use_helper or not can_fork():
+            return None
+        if sum(len(source.raw) for source in self.spec.files.values()) < MIN_DOCUMENT_BYTES:
+            return None
+        numbers = heavy_numbers(self.compiled)
+        if not numbers:
+            return None
+        try:
+            helper = Helper(self)
+        except OSError:  # no process to be had (a limit on processes): none is needed
+            return None
+        # Set after the fork: the helper makes the calls it is sent instead of sending them on.
+        self._to_helper = numbers
+        return helper
+
+    def _helper_results(self, helper: Helper) -> list[_Raw]:
+        """What the helper found; if it failed, the calls it was sent are made here."""
+        results = helper.results()
+        if results is None:
+            mine, self.raw = self.raw, []
+            try:
+                for task in helper.pending:
+                    self.dispatch(*task)
+                return self.raw
+            finally:
+                self.raw = mine
+        targets = self.compiled.targets
+        return [
+            _Raw(targets[number][0], tuple(path), message, resolved)
+            for number, path, message, resolved in results
+        ]
 
     def _find_written(self) -> None:
         """The places of the root document that `$ref`s name (`_written`)."""
@@ -570,7 +630,7 @@ class LintRun:
     ) -> None:
         """A child holding a `$ref`: the written `$ref` object for the unresolved states, its
         target (with the states not yet walked there) for the resolved ones."""
-        target = self._target(child, source, stack)
+        target = self.target(child, source, stack)
         if target is None:
             # Not followed (missing, or looping back): the `$ref` object is walked as written.
             next_r = info_r.step(child_key, child, node, where)
@@ -619,7 +679,7 @@ class LintRun:
             found = self._follows[key] = follow(self.spec, ref, source)
             return found
 
-    def _target(
+    def target(
         self, node: Any, source: Source, stack: tuple[tuple[str, str], ...]
     ) -> tuple[Any, Source, str] | None:
         """Follow a chain of `$ref`s; None when it cannot be followed or loops back."""
@@ -645,6 +705,9 @@ class LintRun:
     def dispatch(
         self, number: int, node: Any, key: str | int, where: Path, source: Source, resolved: bool
     ) -> None:
+        if number in self._to_helper:
+            self.helper.send((number, node, key, where, source, resolved))  # type: ignore[union-attr]
+            return
         rule, keys_only, thens = self.compiled.targets[number]
         if keys_only:
             node = key
@@ -768,7 +831,7 @@ class LintRun:
                 return memo
         is_dict = type(node) is dict
         if is_dict and type(node.get("$ref")) is str:
-            target = self._target(node, source, stack)
+            target = self.target(node, source, stack)
             if target is None:
                 return node
             value, target_source, pointer = target
@@ -805,10 +868,14 @@ class LintRun:
 
     # ---- places ------------------------------------------------------------------------------
 
-    def findings(self) -> list[Finding]:
+    def findings(
+        self, raws: list[_Raw], seen: set[tuple[str, str, str, str]] | None = None
+    ) -> list[Finding]:
+        """The findings of `raws`, placed in their files; `seen`: the fingerprints of findings
+        already made (Spectral reports a (rule, path, file, message) once)."""
         found: list[Finding] = []
-        seen: set[tuple[str, str, str, str]] = set()
-        for raw in self.raw:
+        seen = set() if seen is None else seen
+        for raw in raws:
             source, tokens = self.place(raw.path, raw.resolved)
             pointer = jp.join(tokens)
             message = _message(raw.rule, raw.message, tokens, source)
@@ -839,7 +906,7 @@ class LintRun:
         tokens: list[str | int] = []
         for token in path:
             if resolved and is_ref(node) and not (isinstance(node, dict) and token in node):
-                step = self._target(node, source, ())
+                step = self.target(node, source, ())
                 if step is None:
                     break
                 node, source, pointer = step
@@ -941,8 +1008,10 @@ def referenced_targets(spec: ApiSpec) -> frozenset[str]:
 class Linter:
     """A ruleset, compiled once per set of formats, applied to any number of documents."""
 
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, *, helper: bool = False) -> None:
         self.ruleset = ruleset
+        self.helper = helper
+        """Whether large documents may hand their heaviest calls to a helper process."""
         # by (id of the ruleset for a file, formats); `Ruleset.for_file` keeps those alive
         self._compiled: dict[tuple[int, frozenset[str]], CompiledRuleset] = {}
 
@@ -960,4 +1029,4 @@ class Linter:
     def lint(self, spec: ApiSpec) -> list[Finding]:
         ruleset = self.ruleset.for_file(spec.source.key)
         compiled = self.compiled_for(document_formats(spec.version), ruleset)
-        return LintRun(spec, compiled, referenced_targets(spec)).run()
+        return LintRun(spec, compiled, referenced_targets(spec), helper=self.helper).run()
