@@ -8,12 +8,19 @@ How one benchmark runs:
 - one warm-up run of each tool, in the order given (not counted);
 - then ``runs`` measured rounds, alternating between the tools: A B C A B C ...;
 - every run is one child process started with :class:`subprocess.Popen` and reaped with
-  :func:`os.wait4`, so the wall time (``time.perf_counter`` around start and reap) and the peak
-  resident set size (``ru_maxrss``) belong to that child alone -- with one caveat: on Linux a
-  child's ``ru_maxrss`` is never below the harness's own peak RSS when it was started (``exec``
-  folds the memory it replaces, the parent's under ``vfork``, into the child's maximum). Keep the
-  harness process small (do heavy work such as generating inputs in subprocesses); every run
-  records that floor, and a peak at or under it is reported as "<= floor", not as a number;
+  :func:`os.wait4`, so the wall time (``time.perf_counter`` around start and reap), the CPU time
+  and the peak resident set size (``ru_maxrss``) belong to that child alone -- with one caveat
+  for the peak: on Linux a child's ``ru_maxrss`` is never below the harness's own peak RSS when
+  it was started (``exec`` folds the memory it replaces, the parent's under ``vfork``, into the
+  child's maximum). Keep the harness process small (do heavy work such as generating inputs in
+  subprocesses); every run records that floor, and a peak at or under it is reported as
+  "<= floor", not as a number;
+- the CPU time is user + system time (``ru_utime + ru_stime``) of the child, its threads, and
+  every descendant the child (or a descendant) waited for before it ended: a tool that works in
+  several processes or threads shows its whole cost there, even when its wall time does not
+  (``apigov lint`` forks a helper on large documents and waits for it, so the helper counts).
+  A descendant left running or never waited for is not counted, and a run that timed out has
+  the CPU time used until it was killed (a lower bound, marked like its wall time);
 - a run that exceeds its timeout is killed (its whole process group), counts as the timeout and
   is marked; by default a tool that timed out once gets no further runs in that benchmark, and its
   result is the lower bound "> timeout".
@@ -102,6 +109,9 @@ class Run:
     timed_out: bool
     problem: str | None = None  # why this run is not a proper result, if it is not
     rss_floor_mb: float = 0.0  # the harness's own peak RSS when the child started
+    #: user + system seconds of the child and the descendants it waited for; None when not
+    #: measured (a Run made by hand).
+    cpu_seconds: float | None = None
 
     @property
     def rss_is_floor(self) -> bool:
@@ -113,6 +123,7 @@ class Run:
             "seq": self.seq,
             "warmup": self.warmup,
             "seconds": round(self.seconds, 6),
+            "cpu_seconds": None if self.cpu_seconds is None else round(self.cpu_seconds, 6),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "rss_floor_mb": round(self.rss_floor_mb, 1),
             "rss_is_floor": self.rss_is_floor,
@@ -143,7 +154,8 @@ def sibling(name: str) -> ModuleType:
 
 
 def compute_stats(seconds: Sequence[float], timed_out: Sequence[bool]) -> Stats:
-    """Median, min and max of the measured wall times (timed-out runs count as the timeout)."""
+    """Median, min and max of the measured times (wall: timed-out runs count as the timeout;
+    CPU: as what they used until killed)."""
     if not seconds:
         raise ValueError("no runs to summarise")
     if len(seconds) != len(timed_out):
@@ -185,6 +197,15 @@ class ToolResult:
         return compute_stats([r.seconds for r in runs], [r.timed_out for r in runs])
 
     @property
+    def cpu_stats(self) -> Stats | None:
+        """Median, min and max CPU seconds of the runs that count; None if one was not measured."""
+        runs = self.measured
+        cpu = [r.cpu_seconds for r in runs]
+        if not runs or any(c is None for c in cpu):
+            return None
+        return compute_stats([c for c in cpu if c is not None], [r.timed_out for r in runs])
+
+    @property
     def peak_rss_mb(self) -> float | None:
         """The largest peak RSS of a finished run (may be a floor: see ``rss_is_floor``)."""
         values = [r.peak_rss_mb for r in self.runs if not r.timed_out]
@@ -222,6 +243,8 @@ class ToolResult:
     def to_dict(self, baseline: ToolResult | None) -> dict[str, Any]:
         stats = self.stats
         r = self.ratio_to(baseline)
+        cpu = self.cpu_stats
+        cpu_r = self.cpu_ratio_to(baseline)
         return {
             "name": self.tool.name,
             "argv": list(self.tool.argv),
@@ -232,22 +255,36 @@ class ToolResult:
             "min": None if stats is None else round(stats.minimum, 6),
             "max": None if stats is None else round(stats.maximum, 6),
             "median_is_lower_bound": None if stats is None else stats.lower_bound,
+            "cpu_median": None if cpu is None else round(cpu.median, 6),
+            "cpu_min": None if cpu is None else round(cpu.minimum, 6),
+            "cpu_max": None if cpu is None else round(cpu.maximum, 6),
             "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
             "peak_rss_is_upper_bound": self.rss_is_floor,
             "exit_codes": self.exit_codes,
             "ratio": None if r is None else round(r, 3),
+            "cpu_ratio": None if cpu_r is None else round(cpu_r, 3),
             "last_stderr": self.last_stderr if not self.ok else "",
             "runs": [run.to_dict() for run in self.runs],
         }
 
     def ratio_to(self, baseline: ToolResult | None) -> float | None:
         """peer median / baseline median; None when either side has no proper result."""
+        return self._median_ratio(baseline, lambda result: result.stats)
+
+    def cpu_ratio_to(self, baseline: ToolResult | None) -> float | None:
+        """peer CPU median / baseline CPU median; None when either side has no proper result."""
+        return self._median_ratio(baseline, lambda result: result.cpu_stats)
+
+    def _median_ratio(
+        self, baseline: ToolResult | None, stats_of: Callable[[ToolResult], Stats | None]
+    ) -> float | None:
+        # A peer that timed out still has a ratio (a lower bound); one that failed has none.
         if baseline is None or not baseline.ok:
             return None
-        mine, theirs = self.stats, baseline.stats
-        if mine is None or theirs is None or self.tool.skipped is not None:
+        if self.tool.skipped is not None or self.status.startswith("failed"):
             return None
-        if self.status.startswith("failed"):
+        mine, theirs = stats_of(self), stats_of(baseline)
+        if mine is None or theirs is None:
             return None
         return ratio(mine.median, theirs.median)
 
@@ -310,6 +347,9 @@ class Measurement:
     exit_code: int | None  # None when the run timed out (it was killed)
     timed_out: bool
     rss_floor_mb: float  # the harness's own peak RSS when the child was started
+    #: user + system seconds of the child and of the descendants it waited for (see the module's
+    #: docstring); for a run that timed out, what it used until it was killed.
+    cpu_seconds: float
 
 
 def _kill_group(pid: int) -> None:
@@ -329,7 +369,7 @@ def run_once(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> Measurement:
-    """Run one child and measure its wall time, peak RSS and exit code.
+    """Run one child and measure its wall time, CPU time, peak RSS and exit code.
 
     The child gets its own session (process group) so a timeout can kill everything it started.
     It is waited for with ``os.waitid(WNOWAIT)`` first (the pid stays reserved as a zombie, so the
@@ -388,6 +428,9 @@ def run_once(
         exit_code=None if timed_out else code,
         timed_out=timed_out,
         rss_floor_mb=floor,
+        # wait4 reports the child's own usage plus that of every descendant it reaped (Linux
+        # fills it as getrusage's RUSAGE_BOTH of the child).
+        cpu_seconds=rusage.ru_utime + rusage.ru_stime,
     )
 
 
@@ -480,6 +523,7 @@ def run_benchmark(
                     timed_out=m.timed_out,
                     problem=problem,
                     rss_floor_mb=m.rss_floor_mb,
+                    cpu_seconds=m.cpu_seconds,
                 )
                 order.append(tool.name)
                 result = results[tool.name]
@@ -517,10 +561,38 @@ def _fmt_codes(result: ToolResult) -> str:
     return unique[0] if len(unique) == 1 else ",".join(parts)
 
 
+def _fmt_cpu(stats: Stats | None) -> str:
+    if stats is None:
+        return "-"
+    # A run that timed out was killed: the CPU it had used by then is less than its whole cost.
+    return ("> " if stats.lower_bound else "") + _fmt_seconds(stats.median, False)
+
+
+def _fmt_ratio(result: ToolResult, is_baseline: bool, r: float | None, stats: Stats | None) -> str:
+    if is_baseline:
+        return "1.00" if result.ok and stats is not None else "n/a"
+    if r is None:
+        return "n/a"
+    return f"> {r:.2f}" if stats is not None and stats.lower_bound else f"{r:.2f}"
+
+
 def format_table(bench: BenchResult) -> str:
-    """A plain-text table: tool, median s, min, max, peak MB, exit codes, ratio, status."""
+    """A plain-text table: tool, median s, min, max (wall), CPU s (median), peak MB, exit codes,
+    ratio (wall), CPU ratio, status. A tool that works in parallel (threads, or processes it
+    waits for) has more CPU seconds than wall seconds; its CPU ratio shows what it costs."""
     base = bench.result(bench.baseline)
-    header = ["tool", "median s", "min", "max", "peak MB", "exit", "ratio", "status"]
+    header = [
+        "tool",
+        "median s",
+        "min",
+        "max",
+        "cpu s",
+        "peak MB",
+        "exit",
+        "ratio",
+        "cpu ratio",
+        "status",
+    ]
     rows: list[list[str]] = []
     for result in bench.results:
         stats = result.stats
@@ -532,28 +604,23 @@ def format_table(bench: BenchResult) -> str:
                 _fmt_seconds(stats.minimum, False),
                 _fmt_seconds(stats.maximum, False),
             ]
+        cpu = result.cpu_stats
         rss = result.peak_rss_mb
-        r = result.ratio_to(base)
-        if result.tool.name == bench.baseline:
-            ratio_text = "1.00" if result.ok else "n/a"
-        elif r is None:
-            ratio_text = "n/a"
-        elif stats is not None and stats.lower_bound:
-            ratio_text = f"> {r:.2f}"
-        else:
-            ratio_text = f"{r:.2f}"
+        is_baseline = result.tool.name == bench.baseline
         rows.append(
             [
                 result.tool.name,
                 *cells,
+                _fmt_cpu(cpu),
                 "-" if rss is None else (f"<= {rss:.0f}" if result.rss_is_floor else f"{rss:.0f}"),
                 _fmt_codes(result),
-                ratio_text,
+                _fmt_ratio(result, is_baseline, result.ratio_to(base), stats),
+                _fmt_ratio(result, is_baseline, result.cpu_ratio_to(base), cpu),
                 result.status,
             ]
         )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    numeric = {1, 2, 3, 4, 6}
+    numeric = {1, 2, 3, 4, 5, 7, 8}
 
     def line(cells: Sequence[str]) -> str:
         out = []

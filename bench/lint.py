@@ -6,9 +6,13 @@ Every case lints one corpus document with the OpenAPI ruleset: apigov with
 ``--ruleset spectral:oas`` (its re-implementation of Spectral's rules), Spectral with a ruleset
 file that says ``extends: ['spectral:oas']`` (the same, recommended set), and Redocly with its
 default (recommended) rules. Runs are round-robin after one warm-up (bench/harness.py); ratios are
-peer median / apigov median (> 1: apigov is faster); peak RSS is measured per child process, and
-each case also reports apigov's peak as a share of each peer's (the issue's memory goal: under
-25% of Spectral's), printed below its table and saved under ``memory`` in the results.
+peer median / apigov median (> 1: apigov is faster). Each table also gives the median CPU seconds
+(user + system of the command and the processes it waited for) and the CPU ratio, peer / apigov:
+on a large document apigov forks a helper process (src/apigov/lint/helper.py) that cuts its wall
+time but adds to its CPU time, which only the CPU columns show. Peak RSS is measured per child
+process (with a helper, the larger of the two processes' peaks, not their sum), and each case
+also reports apigov's peak as a share of each peer's (the issue's memory goal: under 25% of
+Spectral's), printed below its table and saved under ``memory`` in the results.
 Results go to ``bench/results/lint-<timestamp>.json``.
 
 Peers are npm packages installed on demand into bench/.peers/npm (the same prefix as

@@ -6,6 +6,7 @@ No assertion here is about speed: the only timings checked are the harness's own
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -203,6 +204,105 @@ def test_run_once_captures_output(tmp_path: Path) -> None:
     assert err.read_text().strip() == "oops"
 
 
+# --------------------------------------------------------------------------- CPU time
+
+#: CPU seconds a grandchild burns (by its own clock, so the test does not depend on speed).
+BURN = 0.5
+
+
+def _forks_a_burner(*, waits: bool) -> list[str]:
+    """A child that forks a grandchild burning ``BURN`` CPU seconds, and waits for it or not.
+    The child itself only sleeps and waits: nearly all the CPU is the grandchild's."""
+    code = (
+        "import os, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        f"    while time.process_time() < {BURN}: pass\n"
+        "    os._exit(0)\n"
+        f"{'os.waitpid(pid, 0)' if waits else 'pass'}\n"
+    )
+    return [sys.executable, "-c", code]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_run_once_counts_the_cpu_of_a_grandchild_the_child_waits_for() -> None:
+    # apigov lint's helper process is such a grandchild: its CPU is part of lint's cost.
+    m = harness.run_once(_forks_a_burner(waits=True), timeout=60)
+    assert m.exit_code == 0
+    assert m.cpu_seconds >= BURN
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_run_once_does_not_count_a_grandchild_left_running() -> None:
+    # The documented limit: a descendant nobody waited for is not in the child's rusage.
+    m = harness.run_once(_forks_a_burner(waits=False), timeout=60)
+    assert m.exit_code == 0
+    assert m.cpu_seconds < BURN
+
+
+def test_run_once_cpu_time_leaves_out_sleeping() -> None:
+    m = harness.run_once([sys.executable, "-c", "import time; time.sleep(1)"], timeout=30)
+    assert m.exit_code == 0
+    assert m.cpu_seconds > 0  # starting Python is not free
+    # One thread that slept a second: wall time holds its CPU time and the sleep.
+    assert m.cpu_seconds < m.seconds - 0.5
+
+
+def _timed(name: str, wall: list[float], cpu: list[float | None]) -> harness.ToolResult:
+    result = harness.ToolResult(Tool(name, ["x"]))
+    for i, (seconds, cpu_seconds) in enumerate(zip(wall, cpu, strict=True)):
+        result.runs.append(
+            harness.Run(name, i, False, seconds, 10.0, 0, False, cpu_seconds=cpu_seconds)
+        )
+    return result
+
+
+def _rows(table: str) -> dict[str, list[str]]:
+    """The table's rows by tool name, split into cells (no cell of these rows has a space)."""
+    lines = table.splitlines()[3:]  # title, header, rule
+    return {line.split()[0]: line.split() for line in lines}
+
+
+def test_cpu_median_and_ratio_are_separate_from_wall_time() -> None:
+    base = _timed("apigov", [1.0, 1.0, 1.0], [1.0, 3.0, 2.0])
+    peer = _timed("peer", [3.0, 3.0, 3.0], [4.0, 6.0, 5.0])
+    peer.runs.insert(0, harness.Run("peer", -1, True, 9.0, 10.0, 0, False, cpu_seconds=99.0))
+    cpu = peer.cpu_stats
+    assert cpu is not None and (cpu.median, cpu.minimum, cpu.maximum) == (5.0, 4.0, 6.0)
+    assert peer.ratio_to(base) == 3.0
+    assert peer.cpu_ratio_to(base) == 2.5  # 5.0 / 2.0; the warm-up's 99 s does not count
+    saved = peer.to_dict(base)
+    assert (saved["cpu_median"], saved["cpu_min"], saved["cpu_max"]) == (5.0, 4.0, 6.0)
+    assert saved["cpu_ratio"] == 2.5 and saved["ratio"] == 3.0
+    assert [run["cpu_seconds"] for run in saved["runs"]] == [99.0, 4.0, 6.0, 5.0]
+
+
+def test_table_shows_cpu_median_and_cpu_ratio_beside_the_wall_ratio() -> None:
+    base = _timed("apigov", [1.0, 1.0, 1.0], [1.0, 3.0, 2.0])
+    peer = _timed("peer", [3.0, 3.0, 3.0], [4.0, 6.0, 5.0])
+    bench = harness.BenchResult("t", "", 3, "apigov", [base, peer], order=[])
+    table = harness.format_table(bench)
+    header = table.splitlines()[1]
+    assert header.index("cpu s") < header.index("peak MB")
+    assert header.index("ratio") < header.index("cpu ratio") < header.index("status")
+    rows = _rows(table)
+    # tool, median, min, max, cpu s, peak MB, exit, ratio, cpu ratio, status
+    assert rows["apigov"] == ["apigov", *["1.000"] * 3, "2.000", "10", "0", "1.00", "1.00", "ok"]
+    assert rows["peer"] == ["peer", *["3.000"] * 3, "5.000", "10", "0", "3.00", "2.50", "ok"]
+
+
+def test_runs_without_cpu_time_give_no_cpu_figures() -> None:
+    # A Run made without cpu_seconds (as before CPU was measured) must not break anything.
+    base = _timed("apigov", [1.0, 1.0], [None, None])
+    peer = _timed("peer", [2.0, 2.0], [1.0, 1.0])
+    assert base.cpu_stats is None
+    assert peer.cpu_ratio_to(base) is None and peer.ratio_to(base) == 2.0
+    assert base.to_dict(base)["cpu_median"] is None
+    rows = _rows(harness.format_table(harness.BenchResult("t", "", 2, "apigov", [base, peer], [])))
+    assert rows["apigov"][4] == "-" and rows["apigov"][8] == "n/a"
+    assert rows["peer"][4] == "1.000" and rows["peer"][8] == "n/a"
+
+
 SLEEP = [sys.executable, "-c", "import time; time.sleep(5)"]
 
 
@@ -248,6 +348,8 @@ def test_timeout_is_marked_and_stops_further_runs() -> None:
     stats = slow.stats
     assert stats is not None
     assert stats.median == 0.5 and stats.lower_bound
+    cpu = slow.cpu_stats  # what it used until killed: a lower bound too
+    assert cpu is not None and cpu.lower_bound
     assert slow.exit_codes == [None]
     assert bench.order == ["apigov", "slow", "apigov", "apigov", "apigov"]
     table = harness.format_table(bench)
@@ -286,7 +388,10 @@ def test_save_results_writes_json(tmp_path: Path) -> None:
         assert tool["status"] == "ok"
         assert tool["exit_codes"] == [0, 0]
         assert tool["median"] is not None and len(tool["runs"]) == 3
+        assert tool["cpu_median"] > 0  # starting Python is not free
+        assert all(run["cpu_seconds"] > 0 for run in tool["runs"])
     assert saved["tools"][0]["ratio"] == 1.0
+    assert saved["tools"][0]["cpu_ratio"] == 1.0
 
 
 # --------------------------------------------------------------------------- generator
