@@ -1,12 +1,13 @@
 """A second process for the costliest rule functions, working while the walk goes on.
 
-Linting a large document spends a third of its work or more in two built-in functions: the
-document checked against the OpenAPI schema, and examples checked against their schemas. On a
-machine with a processor to spare, `LintRun` forks a helper just before its walk. The helper
-holds the same document, and the walk sends it those calls (`Task`) as it reaches them instead
-of making them. The walk is still the one walk of the document; the helper only makes calls.
-vacuum, another linter our users run, lints with every processor of a machine in the same
-spirit.
+Linting a large document spends a third of its work or more in a few built-in functions: the
+document checked against the OpenAPI schema, examples checked against their schemas, and the
+checks that read the whole document once (operation ids, path parameters, tags, unused
+components). On a machine with a processor to spare, `LintRun` forks a helper just before its
+walk. The helper holds the same document, and the walk sends it those calls (`Task`) as it
+reaches them instead of making them. The walk is still the one walk of the document; the
+helper only makes calls. vacuum, another linter our users run, lints with every processor of a
+machine in the same spirit.
 
 What is found does not change:
 - A call is sent as its path number and the route the walk took to the node. The helper takes
@@ -36,14 +37,27 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from apigov.lint.functions.oas import document_schema, oas_example
+from apigov.lint.functions.oas import (
+    document_schema,
+    oas_example,
+    op_id_unique,
+    path_params,
+    tag_defined,
+    unused_component,
+)
 
 if TYPE_CHECKING:
     from apigov.lint.context import Path
     from apigov.lint.engine import CompiledRuleset, LintRun
     from apigov.spec.sources import Source
 
-HEAVY: frozenset[Callable[..., Any]] = frozenset({document_schema, oas_example})
+HEAVY: frozenset[Callable[..., Any]] = frozenset(
+    {
+        *(document_schema, oas_example),  # a third or more of a large document's work
+        # Once per document each, a few milliseconds apiece on a large one:
+        *(op_id_unique, path_params, tag_defined, unused_component),
+    }
+)
 """The functions a helper makes the calls of."""
 
 MIN_DOCUMENT_BYTES = 200_000
