@@ -1,5 +1,5 @@
-"""Skipping containers in JSON of another layout (`_ScannedJson._closing`): guessed from the
-layout, checked by msgspec, and left to the C scanner when the guess is wrong.
+"""Skipping containers in JSON of another layout (`_ScannedJson._skip`): read to their end by
+msgspec whatever the layout, without building them.
 
 Expected lines and columns are counted by hand from the documents below; every pointer is
 also compared with the rapidyaml tree's answer.
@@ -77,46 +77,45 @@ def test_strings_that_hold_brackets_and_escapes_do_not_end_a_skip() -> None:
     assert lines.position(["s", "br", "2"]) == (7, 26)
     scanned = lines._scanned
     assert scanned is not None
-    assert scanned._guess  # every guess held
-    assert scanned._text is None  # and the C scanner never ran: "s", "t", "f", "g" guessed
+    assert scanned._text is None  # the C scanner never ran: msgspec skipped "s", "t", "f", "g"
     assert lines.position(["e"]) == (19, 4)  # an empty object: its key
     agrees_with_the_tree(TRICKY)
     agrees_with_the_tree(TRICKY.replace(b"\n", b"\r\n"))
 
 
-def test_a_misleading_layout_falls_back_to_the_scanner() -> None:
+def test_a_misleading_layout_is_read_as_json() -> None:
+    # No closing line is guessed from the layout: msgspec reads "a" to its end.
     lines = LineMap(MISLEADING)
     assert lines.position(["b"]) == (7, 3)
     assert lines.position(["a", "y", "1"]) == (5, 18)
     assert lines._scanned is not None
-    assert not lines._scanned._guess  # the guess for "a" failed msgspec's check
-    assert lines._scanned._text is not None
+    assert lines._scanned._text is None
     agrees_with_the_tree(MISLEADING)
 
 
 def test_jackson_arrays_of_objects_are_skipped_to_their_closing_line() -> None:
-    # `"servers" : [ {` closes with `  } ]`: skipped by the guess to reach "tags".
+    # `"servers" : [ {` closes with `  } ]`: skipped by msgspec to reach "tags".
     lines = LineMap(JACKSON)
     assert lines.position(["tags"]) == (7, 3)
     assert lines._scanned is not None
-    assert lines._scanned._guess and lines._scanned._text is None
+    assert lines._scanned._text is None
 
 
 def test_deep_nesting_agrees_with_the_tree_in_every_layout() -> None:
     data = nested(40)
     for raw in (
-        json.dumps(data, indent=3).encode(),  # every container skipped by the guess
+        json.dumps(data, indent=3).encode(),
         json.dumps(data, indent="\t", separators=(",", " : ")).encode(),
-        json.dumps(data).encode(),  # one line: no guess, the C scanner skips
+        json.dumps(data).encode(),  # one line
     ):
         lines = agrees_with_the_tree(raw)
-        assert lines._scanned is not None and lines._scanned._guess
+        assert lines._scanned is not None and lines._scanned._text is None
 
 
-def test_one_line_json_is_not_guessed() -> None:
+def test_one_line_json_is_skipped_by_msgspec_too() -> None:
     raw = b'{"a": {"b": ["}", "\\\\"], "c": {}}, "d": [[], {"e": "]"}], "f": 1}'
     lines = LineMap(raw)
     assert lines.position(["f"]) == (1, 59)
     assert lines._scanned is not None
-    assert lines._scanned._guess and lines._scanned._text is not None
+    assert lines._scanned._text is None
     agrees_with_the_tree(raw)

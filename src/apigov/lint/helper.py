@@ -41,7 +41,10 @@ from apigov.lint.functions.oas import (
     document_schema,
     oas_example,
     op_id_unique,
+    op_params,
+    op_success_response,
     path_params,
+    security_defined,
     tag_defined,
     unused_component,
 )
@@ -56,9 +59,14 @@ HEAVY: frozenset[Callable[..., Any]] = frozenset(
         *(document_schema, oas_example),  # a third or more of a large document's work
         # Once per document each, a few milliseconds apiece on a large one:
         *(op_id_unique, path_params, tag_defined, unused_component),
+        # Once per operation, the costliest of those (resolving parameters and security):
+        *(security_defined, op_params, op_success_response),
     }
 )
-"""The functions a helper makes the calls of."""
+"""The functions a helper makes the calls of. Not the calls made once per schema or per value
+(`typedEnum`, `oasSchema` on enums, `pattern`): sending and routing each to the helper cost
+the two processes more than making it here (on DigitalOcean's document the helper then
+became the slower of the two)."""
 
 MIN_DOCUMENT_BYTES = 200_000
 """The size of text (the document and the files it refers to) from which a helper is forked.

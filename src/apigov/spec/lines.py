@@ -391,8 +391,6 @@ _SCALAR = re.compile(
 _LBRACE, _RBRACE, _LBRACKET, _RBRACKET, _QUOTE, _COMMA, _COLON = b'{}[]",:'
 _DECODER = json.JSONDecoder()
 _JSON_OBJECT = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\n\r]*\{")
-_OPENS_LINE = re.compile(rb"[ \t]*(\{[ \t]*)?\r?\n")
-_INDENT = re.compile(rb"[ \t]*")
 
 
 class _ScannedJson:
@@ -405,13 +403,14 @@ class _ScannedJson:
     asked for are listed, each once, and no tree is built (a rapidyaml tree costs about 4-8
     bytes per byte of JSON, and rapidyaml's import 27 ms of CPU).
 
-    A container passed over is skipped where its layout says it closes, once msgspec has
-    checked that the text up to there is one JSON value (`_closing`), without building it:
-    about 8 instructions per byte against 37 for the standard library's C scanner, which
-    builds every string, list and dict it passes (locating the one finding of Adyen
-    Management, 1.4 MB, near its end: 61 M instructions before, 31 M after, most of them now
-    msgspec's check and counting lines). Text the guess does not fit (one line, containers
-    closed mid-line) is skipped by that C scanner, on a Latin-1 copy made when first needed
+    A container passed over is skipped by msgspec, which reads it without building it and
+    says where it ends (`_container_end`): one pass over its bytes at about 8 instructions per
+    byte, against 37 for the standard library's C scanner, which builds every string, list and
+    dict it passes. Locating the one finding of Adyen Management (1.4 MB, near its end) cost
+    61 M instructions with that scanner, 32 M when the end was guessed from the layout and the
+    guess checked by msgspec (a search and a parse of each container), and 25 M now, of which
+    counting newlines up to the finding (`LineMap._line_index`, about 5 per byte) is 7 M. Text
+    msgspec refuses is skipped by that C scanner, on a Latin-1 copy made when first needed
     (offsets stay byte offsets). Strings and scalars are matched by regular expressions.
 
     Answers are the tree's, worked out the way `_Tree.node_offset` does on the deepest node
@@ -427,10 +426,6 @@ class _ScannedJson:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self._text: str | None = None  # for the C scanner: built when first needed
-        # Containers are skipped by guessing where they close from the layout while that works
-        # (`_closing`), then by the C scanner.
-        self._guess = True
-        self._validate = msgspec.json.Decoder(msgspec.Raw).decode
         start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
         self.root = _space_end(raw, start)
         # container's offset -> (its children so far, [where the last child's value starts;
@@ -549,7 +544,8 @@ class _ScannedJson:
         return children
 
     def _skip(self, at: int) -> int:
-        """The offset just past the value at `at`."""
+        """An offset past the value at `at` and no further than the byte after it that is not
+        a JSON space (the caller skips spaces from there): for a container, that byte."""
         opening = self.raw[at]
         if opening == _QUOTE:
             return _string_end(self.raw, at)
@@ -558,51 +554,62 @@ class _ScannedJson:
             if scalar is None:
                 raise ValueError("not JSON")
             return scalar.end()
-        if self._guess:
-            end = self._closing(at)
-            if end is not None:
-                return end
+        end = _container_end(self.raw, at)
+        if end is not None:
+            return end
         if self._text is None:
             self._text = self.raw.decode("latin-1")  # one character per byte, offset per byte
         return int(_DECODER.raw_decode(self._text, at)[1])
 
-    def _closing(self, at: int) -> int | None:
-        """The offset just past the container at `at`, if it closes where its layout says.
 
-        A pretty printer (of any indent, Jackson's `[ {` included) that opens a container at
-        the end of a line closes it at the start of a later line indented as the opening one:
-        the first such line after it is found at C speed (`bytes.find`). The guess is then
-        checked by msgspec parsing `raw[at:end]` as one JSON value without building it
-        (`msgspec.Raw`), which is why a guess that is kept ends exactly where the value ends:
-        JSON is read left to right with no look-ahead past a closing bracket, so parsing the
-        whole text from `at` goes through the same bytes as parsing `raw[at:end]` and
-        completes the value at the same byte, `end - 1`, whatever follows; msgspec refuses a
-        slice that stops inside the value (at a bracket closing a deeper container) or runs
-        past it (trailing bytes). A guess that fails (another layout) stops the guessing for the
-        document: a miss costs a search and a parse, and a layout that misleads once may
-        mislead everywhere; the C scanner skips from then on.
-        """
-        raw = self.raw
-        opening = raw[at]
-        rest = _OPENS_LINE.match(raw, at + 1)
-        if rest is None:  # the container does not end its line: one line, or another layout
-            return None
-        line = raw.rfind(b"\n", 0, at) + 1
-        indent = raw[line : _INDENT.match(raw, line).end()]  # type: ignore[union-attr]
-        jackson = rest.group(1) is not None  # Jackson's `[ {` closes with `} ]`
-        closing = b"}" if opening == _LBRACE else b"} ]" if jackson else b"]"
-        needle = b"\n" + indent + closing
-        found = raw.find(needle, at)
-        if found >= 0:
-            end = found + len(needle)
-            try:
-                self._validate(memoryview(raw)[at:end])
-            except (msgspec.DecodeError, RecursionError):
-                pass
-            else:
-                return end
-        self._guess = False
+def _container_end(raw: bytes, at: int) -> int | None:
+    """The offset of the first byte after the container at `at` that is not a JSON space, as
+    msgspec finds it; None when msgspec cannot tell (the C scanner decides then).
+
+    msgspec is asked to parse all of `raw[at:]` as one JSON value without building it
+    (`msgspec.Raw`). JSON is read left to right and a container is complete at its closing
+    bracket whatever follows it, so msgspec reads the container's bytes, and only them, as a
+    parse of the whole text does, and completes it at the same byte. It then skips JSON spaces
+    and, finding a byte there (a container inside a container is always followed by `,` or a
+    closing bracket), refuses it as trailing characters, giving its position. No layout is
+    assumed: one line, containers closed mid-line, `[ {`, misleading indents, brackets and
+    escaped quotes in strings are all read as JSON, each byte once (a guess from the layout
+    searched the container's bytes for its closing line and then parsed them). If msgspec
+    refuses the container itself (text it does not accept, such as YAML's flow style or a
+    NaN), or finds nothing after it, or numbers positions otherwise (`_skipping_decoder`),
+    the answer is None.
+    """
+    decode = _skipping_decoder()
+    if decode is None:
         return None
+    try:
+        decode(memoryview(raw)[at:])
+    except msgspec.DecodeError as error:
+        trailing = _TRAILING.fullmatch(str(error))
+        if trailing is None:
+            return None
+        return at + int(trailing.group(1)) - 1
+    except RecursionError:
+        return None
+    return None
+
+
+_TRAILING = re.compile(r"JSON is malformed: trailing characters \(byte ([0-9]+)\)")
+
+
+@functools.cache
+def _skipping_decoder() -> Callable[[Any], Any] | None:
+    """msgspec's decoder that reads a JSON value without building it, if it numbers a refused
+    trailing byte as `_container_end` reads it: the offset just past it (the comma of
+    `[ ] \\n ,` is byte 6, refused "at byte 7"). Made when first needed: most runs never
+    locate anything in JSON of another layout."""
+    decode = msgspec.json.Decoder(msgspec.Raw).decode
+    try:
+        decode(b"[ ] \n ,")
+    except msgspec.DecodeError as error:
+        if str(error) == "JSON is malformed: trailing characters (byte 7)":
+            return decode
+    return None
 
 
 _Child = tuple[int, int, int]
