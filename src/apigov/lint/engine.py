@@ -13,6 +13,10 @@ and where it is written: states evolve independently of each other, and a state'
 target do not depend on the route (they are reported where the node is written, deduplicated
 like Spectral's (rule, path, file, message)), so a route, or the written place, walks only the
 states no other has walked there yet.
+
+On a large document the costliest calls (the document schema, examples, the checks that read
+the whole document) may be made by a helper process while the walk goes on: `dispatch` sends
+them there (`helper.py`), and the run gathers the helper's results at its end.
 """
 
 from __future__ import annotations
