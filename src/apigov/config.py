@@ -13,6 +13,7 @@ share (contracts folder, registry, fail-on, environments, gate policy) are typed
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,13 +31,23 @@ PYPROJECT = "pyproject.toml"
 FAIL_ON_LEVELS = ("error", "warning", "info", "never")
 # A configuration file is a few kilobytes; anything near this is a mistake or an attack.
 _CONFIG_LIMITS = Limits(max_bytes=1024 * 1024, max_depth=64)
-# The only ways TOML can spell a `[tool.apigov]` table: a `[tool.apigov...]` or `[[...]]`
-# header, keys under a `[tool]` header, or a top-level `tool.apigov... =` / `tool = {...}` key
-# (names may be quoted). A pyproject.toml with none of these lines is not parsed at all.
-_MAYBE_TOOL_APIGOV = re.compile(
-    r"""(?m)^[ \t]*(?:\[\[?[ \t]*["']?tool["']?[ \t]*(?:\]|\.[ \t]*["']?apigov)"""
-    r"""|["']?tool["']?[ \t]*[.=])"""
-)
+
+
+@functools.cache
+def _maybe_tool_apigov() -> re.Pattern[str]:
+    """The only ways TOML can spell a `[tool.apigov]` table: a `[tool.apigov...]` or `[[...]]`
+    header, keys under a `[tool]` header, or a top-level `tool.apigov... =` / `tool = {...}`
+    key (names may be quoted). A pyproject.toml with none of these lines is not parsed at all.
+
+    Compiled on first use: a run that meets no pyproject.toml on its way up to the git work
+    tree's top does not pay the 1.2 million instructions of compiling it.
+    """
+    return re.compile(
+        r"""(?m)^[ \t]*(?:\[\[?[ \t]*["']?tool["']?[ \t]*(?:\]|\.[ \t]*["']?apigov)"""
+        r"""|["']?tool["']?[ \t]*[.=])"""
+    )
+
+
 _KNOWN_KEYS = frozenset(
     {
         "contracts",
@@ -133,7 +144,7 @@ def _has_tool_table(pyproject: Path) -> bool:
         text = pyproject.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    if _MAYBE_TOOL_APIGOV.search(text) is None:
+    if _maybe_tool_apigov().search(text) is None:
         return False
     import tomllib  # only for a pyproject.toml that may hold the table: 5 ms of start-up
 

@@ -16,6 +16,7 @@ scan, and, pretty-printed without `$ref`s, no walk either.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from typing import Any
 
@@ -59,20 +60,34 @@ _NAME_MAPS = frozenset(
         "paths",
     }
 )
-# Every JSON string literal, and whether a colon follows it (then it is a key). Matching every
-# literal keeps the scan in step: a quote outside a literal always starts one.
-_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
+
+
+@functools.cache
+def _json_string() -> re.Pattern[bytes]:
+    """Every JSON string literal, and whether a colon follows it (then it is a key). Matching
+    every literal keeps the scan in step: a quote outside a literal always starts one.
+
+    Compiled on first use: only a JSON document where a key may hide another needs it. With
+    the module's other patterns that rare documents need (`_yaml_position`, and the tag
+    pattern `_may_have_tag` replaces),
+    compiling it at import cost every process 1.7 million instructions.
+    """
+    return re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
+
+
 _deep_prefixes: dict[int, re.Pattern[bytes]] = {}
 _INDENT_TO_NUL = bytes.maketrans(b" \t-", b"\x00\x00\x00")
 # A `!` where a YAML tag may start: where a node starts (a line's indentation, after `- `,
 # `? `, `: `, `--- `, flow punctuation, or an anchor). A `!` elsewhere (`if err != nil` in
 # a code sample) cannot be a tag, and would cost a full second parse to rule out.
-_TAG_CANDIDATE = re.compile(rb"(?m)(?:^[ \t]*|^---[ \t]+|[-?:][ \t]+|[\[{,][ \t]*|&[^\s]+[ \t]+)!")
+# `_may_have_tag` does this pattern's work, faster; it is kept as text, never compiled here,
+# for the tests that check the two agree.
+_TAG_CANDIDATE_PATTERN = rb"(?m)(?:^[ \t]*|^---[ \t]+|[-?:][ \t]+|[\[{,][ \t]*|&[^\s]+[ \t]+)!"
 _WHITESPACE = frozenset(b" \t\r\n\f\v")
 
 
 def _may_have_tag(raw: bytes) -> bool:
-    """Whether `_TAG_CANDIDATE` matches `raw`, looking only at the line before each `!`.
+    """Whether `_TAG_CANDIDATE_PATTERN` matches `raw`, looking only at the line before each `!`.
 
     The pattern has no literal prefix, so a regex search tries it at every byte (0.12 s on a
     3 MB document); real documents hold a few dozen `!`, each checked here with a short walk
@@ -303,7 +318,10 @@ def _guard_yaml_depth(raw: bytes, text: str, name: str, limits: Limits) -> None:
         ) from None
 
 
-_YAML_POS = re.compile(r"line (\d+), column (\d+)")
+@functools.cache
+def _yaml_position() -> re.Pattern[str]:
+    """Where PyYAML's message says the problem is (compiled on first use: errors are rare)."""
+    return re.compile(r"line (\d+), column (\d+)")
 
 
 def _yaml_error(raw: bytes, name: str, message: str, limits: Limits) -> InputError:
@@ -329,7 +347,7 @@ def _yaml_error(raw: bytes, name: str, message: str, limits: Limits) -> InputErr
             "YAML aliases expand past the limit of "
             f"{limits.max_alias_events:,} nodes (an alias bomb?)",
         )
-    match = _YAML_POS.search(first)
+    match = _yaml_position().search(first)
     reason = lines[-1] if len(lines) > 1 else first
     if match:
         return InputError(name, f"invalid YAML: {reason}", line=int(match[1]), column=int(match[2]))
@@ -535,7 +553,7 @@ def _check_json_duplicates(raw: bytes, name: str, data: Any, parsed_keys: int) -
     """orjson keeps the last of duplicate keys silently; look at the text to notice."""
     if _no_key_hidden(raw, data):
         return  # one serialisation in C: a fraction of the exact scan's cost
-    colons = _JSON_STRING.findall(raw)
+    colons = _json_string().findall(raw)
     text_keys = len(colons) - colons.count(b"")
     if text_keys == parsed_keys:
         return
