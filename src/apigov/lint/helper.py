@@ -65,13 +65,14 @@ HEAVY: frozenset[Callable[..., Any]] = frozenset(
 )
 """The functions a helper makes the calls of. Not the calls made once per schema or per value
 (`typedEnum`, `oasSchema` on enums, `pattern`): sending and routing each to the helper cost
-the two processes more than making it here (on DigitalOcean's document the helper then
-became the slower of the two)."""
+it more than the walk's process saved (measured: on DigitalOcean's document, where the helper
+is already the longer of the two, the run grew by 3%)."""
 
 MIN_DOCUMENT_BYTES = 200_000
 """The size of text (the document and the files it refers to) from which a helper is forked.
-Measured on a 2-processor machine: Adyen's Transfer API (249 KB) lints 4% faster with a
-helper, its Management API (1.4 MB) 21% (docs/benchmarks.md). Forking costs about 3 ms."""
+Measured on a 2-processor machine (wall time, medians of 9 runs): Adyen's Transfer API
+(249 KB) lints 4% faster with a helper, its Management API (1.4 MB) about a fifth faster
+(docs/benchmarks.md). Forking costs about 3 ms."""
 
 _BATCH = 16
 """Tasks written to the helper at once: one write per batch, not per call."""
