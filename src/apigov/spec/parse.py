@@ -69,8 +69,8 @@ def _json_string() -> re.Pattern[bytes]:
 
     Compiled on first use: only a JSON document where a key may hide another needs it. With
     the module's other patterns that rare documents need (`_yaml_position`, and the tag
-    pattern `_may_have_tag` replaces),
-    compiling it at import cost every process 1.7 million instructions.
+    pattern `_may_have_tag` replaces), compiling it at import cost every process 1.7 million
+    instructions.
     """
     return re.compile(rb'"(?:[^"\\]++|\\.)*+"(\s*:)?', re.DOTALL)
 
